@@ -1,0 +1,39 @@
+# The two commands a user needs: `make dataset` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+OUT ?= build/afro_mnist
+
+.PHONY: venv dataset test lint format bench clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+venv: $(INSTALLED)
+
+## dataset: generate the four configs, full size, into build/afro_mnist (about 2 minutes on 2 cores)
+dataset: $(INSTALLED)
+	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
+
+## test: lint, then the test suite
+test: lint
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: speed and memory of generation (several minutes; figures go in README.md)
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/generation.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

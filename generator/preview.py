@@ -1,0 +1,53 @@
+"""A one-image preview of a config: each font's exemplars, then random samples per class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from generator.generate import Synthesizer, exemplar_canvases
+from generator.normalize import FRAME, mnist_normalize
+from generator.recipe import default_recipe
+from generator.registry import NumeralSystem
+
+_GAP = 2  # px of grey between cells, so that black cells stay apart
+_SEPARATOR = 6  # px of grey between the exemplar rows and the samples
+
+
+def preview_grid(system: NumeralSystem, samples_per_class: int = 8, seed: int = 0) -> np.ndarray:
+    """A ``uint8`` image with one column per class.
+
+    The first rows show each font's exemplar, MNIST-normalised; the rows below show
+    ``samples_per_class`` random images per class drawn from the recipe.
+    """
+    canvases = exemplar_canvases(system)
+    exemplar_rows = [[mnist_normalize(canvas) for canvas in font_canvases] for font_canvases in canvases]
+    synthesizer = Synthesizer(canvases, default_recipe(seed=seed))
+    rng = np.random.default_rng(seed)
+    sample_rows = [
+        [synthesizer.image(label, int(rng.integers(len(canvases)))) for label in range(system.num_classes)]
+        for _ in range(samples_per_class)
+    ]
+    return np.vstack([_tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), 96, np.uint8), _tile(sample_rows)])
+
+
+def write_preview(system: NumeralSystem, path: Path, samples_per_class: int = 8, seed: int = 0, zoom: int = 2) -> None:
+    grid = preview_grid(system, samples_per_class, seed)
+    image = Image.fromarray(grid).resize((grid.shape[1] * zoom, grid.shape[0] * zoom), Image.Resampling.NEAREST)
+    image.save(path, format="PNG")
+
+
+def _width(system: NumeralSystem) -> int:
+    return system.num_classes * (FRAME + _GAP) + _GAP
+
+
+def _tile(rows: list[list[np.ndarray]]) -> np.ndarray:
+    height = len(rows) * (FRAME + _GAP) + _GAP
+    grid = np.full((height, len(rows[0]) * (FRAME + _GAP) + _GAP), 96, np.uint8)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            top, left = _GAP + r * (FRAME + _GAP), _GAP + c * (FRAME + _GAP)
+            grid[top : top + FRAME, left : left + FRAME] = cell
+    return grid

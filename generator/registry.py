@@ -1,0 +1,184 @@
+"""The registry of numeral systems: the single source of truth for configs, code points and fonts.
+
+Every built-in system is a spec file, ``numeral_systems/<name>/spec.toml``, with its subset fonts
+beside it. A user's own system is a spec file in exactly the same format, passed with ``--spec``:
+
+    name = "vai"                     # config name, [a-z0-9_]+
+    script = "Vai"
+    iso15924 = "Vaii"                # optional
+    languages = ["vai"]              # optional, ISO 639-3
+    code_points = ["U+A620", ...]    # one per class, label 0 first
+    class_names = ["0", ...]         # one per class
+    fonts = ["fonts/a.ttf", ...]     # relative to the spec file, or absolute
+
+A font may also be a table ``{path = "...", ...}``; the generator reads only ``path`` and the other
+keys record where a bundled font came from (see ``scripts/bundle_fonts.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from generator.errors import InputError
+
+BUILTIN_DIR = Path(__file__).parent / "numeral_systems"
+DEFAULT_CONFIGS = ("geez", "vai", "osmanya", "nko")
+
+_NAME = re.compile(r"[a-z0-9_]+")
+_CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
+_REQUIRED = ("name", "script", "code_points", "class_names", "fonts")
+_OPTIONAL = ("iso15924", "languages")
+
+
+@dataclass(frozen=True)
+class NumeralSystem:
+    """One numeral system, that is one dataset config.
+
+    Attributes:
+        name: config name, ``[a-z0-9_]+``.
+        script: the script's English name.
+        code_points: the code point of each class, label 0 first.
+        class_names: the name of each class, label 0 first.
+        fonts: absolute paths of the fonts that provide exemplars.
+        iso15924: the script's ISO 15924 code, if known.
+        languages: ISO 639-3 codes of languages written with these numerals.
+        spec_path: the spec file this system was read from.
+    """
+
+    name: str
+    script: str
+    code_points: tuple[int, ...]
+    class_names: tuple[str, ...]
+    fonts: tuple[Path, ...]
+    iso15924: str | None = None
+    languages: tuple[str, ...] = ()
+    spec_path: Path | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.code_points)
+
+    @property
+    def characters(self) -> tuple[str, ...]:
+        return tuple(chr(cp) for cp in self.code_points)
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.spec_path is not None and self.spec_path.parent.parent == BUILTIN_DIR
+
+
+def format_code_point(code_point: int) -> str:
+    """``0x1369`` -> ``"U+1369"``."""
+    return f"U+{code_point:04X}"
+
+
+def load_spec(path: str | Path) -> NumeralSystem:
+    """Reads and validates one spec file.
+
+    Raises:
+        InputError: the file is missing, is not TOML, or a key is missing or malformed.
+    """
+    path = Path(path).expanduser().resolve()
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"spec file {path} does not exist; check the --spec path") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"spec file {path} is not valid TOML ({exc}); fix its syntax") from None
+
+    def bad(key: str, why: str) -> InputError:
+        return InputError(f"spec file {path}: {key} = {spec.get(key)!r} {why}")
+
+    missing = [key for key in _REQUIRED if key not in spec]
+    if missing:
+        raise InputError(f"spec file {path} lacks required key(s) {', '.join(missing)}; add them")
+    unknown = sorted(set(spec) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise InputError(f"spec file {path} has unknown key(s) {', '.join(unknown)}; remove them")
+
+    name = spec["name"]
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise bad("name", "is not a config name; use lowercase letters, digits and _")
+    if not isinstance(spec["script"], str) or not spec["script"].strip():
+        raise bad("script", "must be a non-empty string")
+
+    raw_points = spec["code_points"]
+    if not _is_str_list(raw_points) or len(raw_points) < 2:
+        raise bad("code_points", 'must be a list of at least two "U+XXXX" strings')
+    code_points = []
+    for raw in raw_points:
+        match = _CODE_POINT.fullmatch(raw)
+        if not match or int(match[1], 16) > 0x10FFFF:
+            raise InputError(f'spec file {path}: code point {raw!r} is not of the form "U+XXXX"')
+        code_points.append(int(match[1], 16))
+    if len(set(code_points)) != len(code_points):
+        raise bad("code_points", "repeats a code point; each class needs its own")
+
+    class_names = spec["class_names"]
+    if not _is_str_list(class_names) or len(class_names) != len(code_points):
+        raise bad("class_names", f"must be a list of {len(code_points)} strings, one per code point")
+    if len(set(class_names)) != len(class_names):
+        raise bad("class_names", "repeats a name; class names must be unique")
+
+    fonts = spec["fonts"]
+    if not isinstance(fonts, list) or not fonts:
+        raise bad("fonts", "must be a non-empty list of font paths")
+    font_paths = []
+    for font in fonts:
+        font_path = font.get("path") if isinstance(font, dict) else font
+        if not isinstance(font_path, str) or not font_path:
+            raise InputError(f"spec file {path}: font entry {font!r} is not a path")
+        font_paths.append((path.parent / font_path).resolve())
+
+    iso15924 = spec.get("iso15924")
+    if iso15924 is not None and not (isinstance(iso15924, str) and re.fullmatch(r"[A-Z][a-z]{3}", iso15924)):
+        raise bad("iso15924", 'is not an ISO 15924 code such as "Ethi"')
+    languages = spec.get("languages", [])
+    if not _is_str_list(languages) or not all(re.fullmatch(r"[a-z]{3}", code) for code in languages):
+        raise bad("languages", 'must be a list of ISO 639-3 codes such as ["amh"]')
+
+    return NumeralSystem(
+        name=name,
+        script=spec["script"],
+        code_points=tuple(code_points),
+        class_names=tuple(class_names),
+        fonts=tuple(font_paths),
+        iso15924=iso15924,
+        languages=tuple(languages),
+        spec_path=path,
+    )
+
+
+@cache
+def builtin_systems() -> dict[str, NumeralSystem]:
+    """The numeral systems shipped with the generator, by config name."""
+    systems = [load_spec(path) for path in sorted(BUILTIN_DIR.glob("*/spec.toml"))]
+    return {system.name: system for system in systems}
+
+
+def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = None) -> list[NumeralSystem]:
+    """Turns ``--configs`` and ``--spec`` into the numeral systems to build.
+
+    With neither, that is the four Afro-MNIST configs. Spec files may override a built-in name.
+
+    Raises:
+        InputError: an unknown config name or a bad spec file.
+    """
+    available = dict(builtin_systems())
+    from_specs = [load_spec(path) for path in spec_paths or []]
+    available.update({system.name: system for system in from_specs})
+    if configs is None:
+        configs = [system.name for system in from_specs] or list(DEFAULT_CONFIGS)
+    unknown = [name for name in configs if name not in available]
+    if unknown:
+        known = ", ".join(sorted(available))
+        raise InputError(f"unknown config {unknown[0]!r}; choose from {known}, or pass --spec FILE.toml")
+    return [available[name] for name in dict.fromkeys(configs)]
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -1,0 +1,56 @@
+"""Shared fixtures: tiny numeral systems and tiny generated configs, made by the tests themselves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.generate import generate
+from generator.registry import NumeralSystem, builtin_systems, format_code_point
+
+# Small enough for a fast suite, large enough for two shards per split and several chunks.
+TINY = {"train_size": 60, "test_size": 20, "chunk_size": 10, "rows_per_shard": 40}
+
+
+def write_spec(folder: Path, system: NumeralSystem, config: str, **overrides: object) -> Path:
+    """Writes a spec file for a copy of ``system`` whose fonts are copied beside it, as a user would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fonts = []
+    for font in system.fonts:
+        shutil.copy(font, folder / font.name)
+        fonts.append(font.name)
+    values: dict[str, object] = {
+        "name": config,
+        "script": system.script,
+        "code_points": [format_code_point(cp) for cp in system.code_points],
+        "class_names": list(system.class_names),
+        "fonts": fonts,
+        **overrides,
+    }
+    lines = [f"{key} = {_toml(value)}" for key, value in values.items()]
+    path = folder / f"{config}.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+@pytest.fixture(scope="session")
+def vai() -> NumeralSystem:
+    return builtin_systems()["vai"]
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four built-in configs, tiny, generated once for the read-only tests."""
+    out = tmp_path_factory.mktemp("build") / "afro_mnist"
+    generate(list(builtin_systems().values()), out, seed=7, workers=1, progress=False, **TINY)
+    return out

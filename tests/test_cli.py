@@ -1,0 +1,124 @@
+"""The command line: every bad input is one line on stderr, exit status 2, and nothing overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.cli import main
+from tests.conftest import write_spec
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("afro-mnist: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "out"
+
+
+def test_generate_and_preview(capsys, tmp_path: Path, out: Path):
+    code, _ = run_cli(
+        capsys,
+        "generate",
+        "--configs",
+        "osmanya",
+        "--out",
+        str(out),
+        "--train-size",
+        "20",
+        "--test-size",
+        "10",
+        "--workers",
+        "1",
+    )
+    assert code == 0
+    assert (out / "osmanya" / "metadata.json").is_file()
+    png = tmp_path / "preview.png"
+    code, _ = run_cli(capsys, "preview", "geez", "--out", str(png), "--samples-per-class", "3")
+    assert code == 0
+    with Image.open(png) as image:
+        width, height = image.size
+    assert width > height / 2 > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["--configs", "klingon"], ["'klingon'", "--spec"]),
+        (["--train-size", "0"], ["--train-size 0"]),
+        (["--train-size", "-10"], ["--train-size -10"]),
+        (["--test-size", "15"], ["--test-size 15", "multiple of 10"]),
+        (["--train-size", "many"], ["'many'"]),
+        (["--workers", "0"], ["--workers 0"]),
+        (["--seed", "-1"], ["--seed -1"]),
+        (["--spec", "/nonexistent/spec.toml"], ["/nonexistent/spec.toml"]),
+    ],
+)
+def test_bad_generate_input(capsys, out: Path, argv, needles):
+    code, err = run_cli(capsys, "generate", "--out", str(out), "--test-size", "10", "--train-size", "20", *argv)
+    assert_one_line_error(code, err, *needles)
+    assert not out.exists()
+
+
+def test_bad_spec_font_is_named(capsys, tmp_path: Path, out: Path, vai):
+    spec = write_spec(tmp_path / "spec", vai, "broken")
+    (tmp_path / "spec" / vai.fonts[0].name).unlink()
+    code, err = run_cli(capsys, "generate", "--spec", str(spec), "--out", str(out))
+    assert_one_line_error(code, err, vai.fonts[0].name, "does not exist")
+    assert not out.exists()
+
+
+def test_malformed_spec_is_named(capsys, tmp_path: Path, out: Path, vai):
+    spec = write_spec(tmp_path, vai, "broken", code_points=["U+A620", "nope"])
+    code, err = run_cli(capsys, "generate", "--spec", str(spec), "--out", str(out))
+    assert_one_line_error(code, err, "'nope'", str(spec))
+
+
+def test_existing_output_without_overwrite(capsys, out: Path):
+    args = [
+        "generate",
+        "--configs",
+        "vai",
+        "nko",
+        "--out",
+        str(out),
+        "--train-size",
+        "20",
+        "--test-size",
+        "10",
+        "--workers",
+        "1",
+    ]
+    (out / "nko").mkdir(parents=True)
+    (out / "nko" / "mine.txt").write_text("keep me")
+    code, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, str(out / "nko"), "--overwrite")
+    assert (out / "nko" / "mine.txt").read_text() == "keep me"
+    assert not (out / "vai").exists(), "nothing is generated when any output is refused"
+
+
+def test_preview_refuses_existing_file(capsys, tmp_path: Path):
+    png = tmp_path / "p.png"
+    png.write_bytes(b"mine")
+    code, err = run_cli(capsys, "preview", "vai", "--out", str(png))
+    assert_one_line_error(code, err, str(png), "--overwrite")
+    assert png.read_bytes() == b"mine"
+
+
+def test_missing_subcommand_is_one_line(capsys):
+    code, err = run_cli(capsys)
+    assert_one_line_error(code, err, "--help")

@@ -1,0 +1,161 @@
+"""Generated configs: layout, schema, balance, determinism, atomic writes and the saved recipe."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from generator.errors import InputError
+from generator.generate import METADATA_FILE, RECIPE_FILE, Synthesizer, exemplar_canvases, generate, plan_chunks
+from generator.recipe import load_recipe
+from generator.registry import builtin_systems, load_spec
+from tests.conftest import TINY, write_spec
+
+SYSTEMS = sorted(builtin_systems())
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+
+def decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_layout_is_the_hub_repository(tiny_build: Path, config):
+    names = sorted(path.name for path in (tiny_build / config).iterdir())
+    assert names == [
+        METADATA_FILE,
+        RECIPE_FILE,
+        "test-00000-of-00001.parquet",
+        "train-00000-of-00002.parquet",
+        "train-00001-of-00002.parquet",
+    ]
+    assert not [path for path in tiny_build.iterdir() if path.name.startswith(".")]
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_shards_load_through_datasets_with_class_names(tiny_build: Path, config):
+    system = builtin_systems()[config]
+    folder = tiny_build / config
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files={split: str(folder / f"{split}-*.parquet") for split in ("train", "test")},
+        cache_dir=str(tiny_build.parent / "hf-cache"),
+    )
+    for split, size in (("train", TINY["train_size"]), ("test", TINY["test_size"])):
+        table = loaded[split]
+        assert table.num_rows == size
+        assert isinstance(table.features["image"], datasets.Image)
+        assert table.features["label"].names == list(system.class_names)
+        counts = Counter(table["label"])
+        assert set(counts.values()) == {size // system.num_classes}, "equal counts per class"
+        image = np.asarray(table[0]["image"])
+        assert image.shape == (28, 28)
+        assert image.dtype == np.uint8
+
+
+def test_metadata_records_what_is_needed_to_trust_and_rerun(tiny_build: Path):
+    folder = tiny_build / "geez"
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    assert metadata["seed"] == 7
+    assert metadata["generator"]["version"]
+    assert metadata["libraries"]["albumentations"] == "2.0.8"
+    assert metadata["numeral_system"]["code_points"][-1] == "U+1372"
+    assert metadata["recipe"] == json.loads((folder / RECIPE_FILE).read_text())
+    assert any(
+        t["__class_fullname__"].endswith("ElasticTransform") for t in metadata["recipe"]["transform"]["transforms"]
+    )
+    assert len(metadata["fonts"]) == len(builtin_systems()["geez"].fonts)
+    for split, size in (("train", TINY["train_size"]), ("test", TINY["test_size"])):
+        info = metadata["splits"][split]
+        assert info["num_examples"] == size
+        assert sum(shard["num_examples"] for shard in info["shards"]) == size
+        for shard in info["shards"]:
+            data = (folder / shard["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == shard["sha256"]
+            assert len(data) == shard["size_bytes"]
+            assert pq.ParquetFile(folder / shard["file"]).metadata.num_row_groups == shard["num_examples"] // 10
+
+
+def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path, vai):
+    one = generate([vai], tmp_path / "one", seed=5, workers=1, progress=False, **TINY)[0]
+    two = generate([vai], tmp_path / "two", seed=5, workers=2, progress=False, **TINY)[0]
+    assert digests(one) == digests(two)
+    other = generate([vai], tmp_path / "other", seed=6, workers=1, progress=False, **TINY)[0]
+    assert digests(one)["train-00000-of-00002.parquet"] != digests(other)["train-00000-of-00002.parquet"]
+
+
+def test_train_and_test_come_from_disjoint_streams(vai):
+    train = plan_chunks(vai, "train", 100, seed=0, chunk_size=10, rows_per_shard=100)
+    test = plan_chunks(vai, "test", 100, seed=0, chunk_size=10, rows_per_shard=100)
+    assert not {chunk.seed for chunk in train} & {chunk.seed for chunk in test}
+    assert [chunk.labels for chunk in train] != [chunk.labels for chunk in test]
+
+
+def test_saved_recipe_reruns_to_the_same_images(tiny_build: Path):
+    system = builtin_systems()["nko"]
+    recipe = load_recipe(tiny_build / "nko" / RECIPE_FILE)
+    chunk = plan_chunks(system, "train", TINY["train_size"], 7, TINY["chunk_size"], TINY["rows_per_shard"])[1]
+    rerun = Synthesizer(exemplar_canvases(system), recipe).render(chunk.labels, chunk.fonts, chunk.seed)
+    table = pq.read_table(tiny_build / "nko" / "train-00000-of-00002.parquet")
+    stored = [row["bytes"] for row in table.column("image").to_pylist()[10:20]]
+    assert [decode(png).tobytes() for png in rerun] == [decode(png).tobytes() for png in stored]
+    assert table.column("label").to_pylist()[10:20] == list(chunk.labels)
+
+
+def test_spec_file_system_generates_like_a_builtin(tmp_path: Path, vai):
+    spec = write_spec(tmp_path / "spec", vai, "my_vai", iso15924="Vaii", languages=["vai"])
+    (folder,) = generate([load_spec(spec)], tmp_path / "out", seed=1, workers=1, progress=False, **TINY)
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    assert metadata["config"] == "my_vai"
+    assert metadata["splits"]["train"]["num_examples"] == TINY["train_size"]
+
+
+def test_existing_output_is_kept_without_overwrite(tmp_path: Path, vai):
+    (folder,) = generate([vai], tmp_path, seed=1, workers=1, progress=False, **TINY)
+    before = digests(folder)
+    with pytest.raises(InputError, match="already exists; pass --overwrite"):
+        generate([vai], tmp_path, seed=2, workers=1, progress=False, **TINY)
+    assert digests(folder) == before
+    generate([vai], tmp_path, seed=2, workers=1, progress=False, overwrite=True, **TINY)
+    assert digests(folder) != before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["vai"]
+
+
+def test_killed_run_leaves_nothing_that_looks_complete_and_a_rerun_finishes(tmp_path: Path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "generator", "generate", "--configs", "vai", "--out", str(out)]
+    command += ["--train-size", "200000", "--test-size", "10", "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob(".partial-vai/train-*.parquet")):
+            assert time.monotonic() < deadline, "the run never started writing"
+            assert process.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not (out / "vai").exists()
+    result = subprocess.run(
+        [*command[:-6], "--train-size", "20", "--test-size", "10", "--workers", "1"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in out.iterdir()) == ["vai"]
+    assert (out / "vai" / METADATA_FILE).is_file()

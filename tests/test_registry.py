@@ -1,0 +1,87 @@
+"""The registry: the four built-in systems and the spec-file format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.errors import InputError
+from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec, resolve
+from tests.conftest import write_spec
+
+# The numeral systems as the Afro-MNIST issue fixes them: first and last code point per config.
+EXPECTED = {
+    "geez": (0x1369, 0x1372, [str(n) for n in range(1, 11)]),
+    "vai": (0xA620, 0xA629, [str(n) for n in range(10)]),
+    "osmanya": (0x104A0, 0x104A9, [str(n) for n in range(10)]),
+    "nko": (0x07C0, 0x07C9, [str(n) for n in range(10)]),
+}
+
+
+def test_builtin_systems_are_the_four_configs():
+    systems = builtin_systems()
+    assert sorted(systems) == sorted(DEFAULT_CONFIGS)
+    for name, (first, last, class_names) in EXPECTED.items():
+        system = systems[name]
+        assert system.code_points == tuple(range(first, last + 1))
+        assert list(system.class_names) == class_names
+        assert system.iso15924
+        assert system.languages
+        assert system.is_builtin
+        assert len(system.fonts) >= 3, "every distinct design of the script, not one font"
+        assert all(font.is_file() for font in system.fonts)
+
+
+def test_resolve_defaults_to_the_four_configs():
+    assert [system.name for system in resolve(None)] == list(DEFAULT_CONFIGS)
+
+
+def test_resolve_with_spec_only_builds_the_spec(tmp_path: Path, vai):
+    spec = write_spec(tmp_path, vai, "my_vai")
+    assert [system.name for system in resolve(None, [spec])] == ["my_vai"]
+    assert [system.name for system in resolve(["vai", "my_vai"], [spec])] == ["vai", "my_vai"]
+
+
+def test_unknown_config_is_named():
+    with pytest.raises(InputError, match="unknown config 'klingon'"):
+        resolve(["klingon"])
+
+
+def test_spec_fonts_resolve_relative_to_the_spec(tmp_path: Path, vai):
+    system = load_spec(write_spec(tmp_path / "specs", vai, "rel"))
+    assert all(font.parent == tmp_path / "specs" for font in system.fonts)
+    assert not system.is_builtin
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": "Bad-Name"}, "name = 'Bad-Name'"),
+        ({"code_points": ["U+A620", "A621"]}, "code point 'A621'"),
+        ({"code_points": ["U+A620", "U+A620"]}, "repeats a code point"),
+        ({"class_names": ["0", "1"]}, "class_names = "),
+        ({"fonts": []}, "fonts = []"),
+        ({"iso15924": "vai"}, "iso15924 = 'vai'"),
+        ({"languages": ["english"]}, "languages = ['english']"),
+        ({"colour": "red"}, "unknown key(s) colour"),
+    ],
+)
+def test_malformed_spec_is_refused_naming_the_value(tmp_path: Path, vai, overrides, message):
+    spec = write_spec(tmp_path, vai, "bad", **overrides)
+    with pytest.raises(InputError) as info:
+        load_spec(spec)
+    assert message in str(info.value)
+    assert str(spec) in str(info.value)
+
+
+def test_spec_missing_keys_and_bad_toml(tmp_path: Path):
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "x"\n')
+    with pytest.raises(InputError, match="lacks required key"):
+        load_spec(spec)
+    spec.write_text("name = = 1\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_spec(spec)
+    with pytest.raises(InputError, match="does not exist"):
+        load_spec(tmp_path / "missing.toml")

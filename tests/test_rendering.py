@@ -1,0 +1,108 @@
+"""Fonts, exemplars and MNIST normalisation, one image at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+from generator.errors import InputError
+from generator.fonts import check_coverage, render_exemplars, render_glyph
+from generator.generate import Synthesizer, exemplar_canvases
+from generator.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize
+from generator.recipe import default_recipe
+from generator.registry import builtin_systems
+
+SYSTEMS = sorted(builtin_systems())
+CENTRE = (FRAME - 1) / 2
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(image.shape)
+    mass = image.astype(np.float64)
+    return (cols * mass).sum() / mass.sum(), (rows * mass).sum() / mass.sum()
+
+
+def assert_mnist_like(image: np.ndarray) -> None:
+    assert image.shape == (FRAME, FRAME)
+    assert image.dtype == np.uint8
+    assert image.max() == 255
+    x, y = centre_of_mass(image)
+    assert abs(x - CENTRE) <= 0.5
+    assert abs(y - CENTRE) <= 0.5
+    _, _, width, height = ink_bounds(image, threshold=0)
+    assert max(width, height) <= BOX
+    assert max(width, height) >= BOX - 1  # the longer side fills the box
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_every_bundled_exemplar_normalises_like_mnist(config):
+    for font_glyphs in render_exemplars(builtin_systems()[config]):
+        for glyph in font_glyphs:
+            assert_mnist_like(mnist_normalize(glyph))
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_deformed_samples_stay_mnist_like(config):
+    system = builtin_systems()[config]
+    synthesizer = Synthesizer(exemplar_canvases(system), default_recipe(seed=3))
+    for label in range(system.num_classes):
+        for font in range(len(system.fonts)):
+            assert_mnist_like(synthesizer.image(label, font))
+
+
+def test_normalisation_keeps_aspect_ratio_and_antialiasing():
+    bar = np.zeros((100, 100), np.uint8)
+    bar[10:90, 45:65] = 255  # 80 tall, 20 wide
+    image = mnist_normalize(bar)
+    _, _, width, height = ink_bounds(image, threshold=0)
+    assert (width, height) == (5, 20)
+    disc = np.zeros((101, 101), np.uint8)
+    yy, xx = np.indices(disc.shape)
+    disc[(yy - 50) ** 2 + (xx - 50) ** 2 <= 45**2] = 255
+    levels = np.unique(mnist_normalize(disc))
+    assert len(levels) > 3, "area averaging leaves grey edge pixels"
+
+
+def test_empty_image_is_refused():
+    with pytest.raises(EmptyImageError):
+        mnist_normalize(np.zeros((40, 40), np.uint8))
+
+
+def test_render_glyph_is_cropped_ink(vai):
+    glyph = render_glyph(vai.fonts[0], vai.characters[0])
+    assert glyph.dtype == np.uint8
+    assert glyph.max() == 255
+    for edge in (glyph[0], glyph[-1], glyph[:, 0], glyph[:, -1]):
+        assert edge.any(), "cropped to the ink on every side"
+
+
+def _font_without(source: Path, dest: Path, keep: list[int]) -> Path:
+    options = subset.Options()
+    options.notdef_outline = True
+    font = TTFont(source)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=keep)
+    subsetter.subset(font)
+    font.save(dest)
+    return dest
+
+
+def test_font_lacking_a_code_point_is_refused_by_name(tmp_path: Path, vai):
+    partial = _font_without(vai.fonts[0], tmp_path / "partial.ttf", list(vai.code_points[:9]))
+    with pytest.raises(InputError) as info:
+        check_coverage(partial, vai.code_points)
+    assert str(partial) in str(info.value)
+    assert "U+A629" in str(info.value)
+
+
+def test_missing_and_unreadable_fonts_are_refused(tmp_path: Path, vai):
+    with pytest.raises(InputError, match="does not exist"):
+        check_coverage(tmp_path / "nope.ttf", vai.code_points)
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(b"this is not a font" * 10)
+    with pytest.raises(InputError, match="cannot be read"):
+        check_coverage(junk, vai.code_points)
