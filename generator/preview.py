@@ -30,7 +30,7 @@ def preview_grid(system: NumeralSystem, samples_per_class: int = 8, seed: int = 
         [synthesizer.image(label, int(rng.integers(len(canvases)))) for label in range(system.num_classes)]
         for _ in range(samples_per_class)
     ]
-    return np.vstack([_tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), 96, np.uint8), _tile(sample_rows)])
+    return np.vstack([tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), 96, np.uint8), tile(sample_rows)])
 
 
 def write_preview(system: NumeralSystem, path: Path, samples_per_class: int = 8, seed: int = 0, zoom: int = 2) -> None:
@@ -43,7 +43,8 @@ def _width(system: NumeralSystem) -> int:
     return system.num_classes * (FRAME + _GAP) + _GAP
 
 
-def _tile(rows: list[list[np.ndarray]]) -> np.ndarray:
+def tile(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Lays out rows of 28x28 images as one grid, with grey gaps between cells."""
     height = len(rows) * (FRAME + _GAP) + _GAP
     grid = np.full((height, len(rows[0]) * (FRAME + _GAP) + _GAP), 96, np.uint8)
     for r, row in enumerate(rows):
