@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fontTools import subset
+from fontTools.ttLib import TTFont
 
 from generator.generate import generate
 from generator.registry import NumeralSystem, builtin_systems, format_code_point
@@ -33,6 +35,17 @@ def write_spec(folder: Path, system: NumeralSystem, config: str, **overrides: ob
     path = folder / f"{config}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def font_without(source: Path, dest: Path, code_point: int) -> Path:
+    """Writes a copy of ``source`` that lacks the glyph of one code point."""
+    font = TTFont(source)
+    kept = [cp for cp in font.getBestCmap() if cp != code_point]
+    subsetter = subset.Subsetter(subset.Options(notdef_outline=True))
+    subsetter.populate(unicodes=kept)
+    subsetter.subset(font)
+    font.save(dest)
+    return dest
 
 
 def _toml(value: object) -> str:

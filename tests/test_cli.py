@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from generator.cli import main
-from tests.conftest import write_spec
+from tests.conftest import font_without, write_spec
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -79,6 +79,15 @@ def test_bad_spec_font_is_named(capsys, tmp_path: Path, out: Path, vai):
     (tmp_path / "spec" / vai.fonts[0].name).unlink()
     code, err = run_cli(capsys, "generate", "--spec", str(spec), "--out", str(out))
     assert_one_line_error(code, err, vai.fonts[0].name, "does not exist")
+    assert not out.exists()
+
+
+def test_font_lacking_a_code_point_is_named(capsys, tmp_path: Path, out: Path, vai):
+    spec = write_spec(tmp_path / "spec", vai, "gappy")
+    font = tmp_path / "spec" / vai.fonts[1].name
+    font_without(font, font, vai.code_points[3])
+    code, err = run_cli(capsys, "generate", "--spec", str(spec), "--out", str(out))
+    assert_one_line_error(code, err, str(font), "U+A623")
     assert not out.exists()
 
 
