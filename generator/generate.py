@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 import generator
+from generator.card import write_repository_files
 from generator.errors import InputError
 from generator.fonts import family_name, render_exemplars, sha256_file
 from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, EmptyImageError, mnist_normalize, to_canvas
@@ -247,6 +248,8 @@ def generate(
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
+    # The card, sample grids and builder script describe every config now in ``out``.
+    write_repository_files(out)
     return written
 
 

@@ -26,6 +26,8 @@ from generator.registry import builtin_systems, load_spec
 from tests.conftest import TINY, write_spec
 
 SYSTEMS = sorted(builtin_systems())
+# A finished output folder for the vai config alone: the config and the repository's root files.
+REPOSITORY_ROOT = ["README.md", "builder-script", "sample-grids", "vai"]
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -135,7 +137,7 @@ def test_existing_output_is_kept_without_overwrite(tmp_path: Path, vai):
     assert digests(folder) == before
     generate([vai], tmp_path, seed=2, workers=1, progress=False, overwrite=True, **TINY)
     assert digests(folder) != before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["vai"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == REPOSITORY_ROOT
 
 
 def test_killed_run_leaves_nothing_that_looks_complete_and_a_rerun_finishes(tmp_path: Path):
@@ -157,5 +159,5 @@ def test_killed_run_leaves_nothing_that_looks_complete_and_a_rerun_finishes(tmp_
         [*command[:-6], "--train-size", "20", "--test-size", "10", "--workers", "1"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in out.iterdir()) == ["vai"]
+    assert sorted(path.name for path in out.iterdir()) == REPOSITORY_ROOT
     assert (out / "vai" / METADATA_FILE).is_file()

@@ -1,0 +1,449 @@
+"""Publishing generated configs to a Hugging Face Hub dataset repository, in one atomic commit.
+
+    afro-mnist push --repo-id OWNER/NAME [--configs NAME ...] [--from DIR] [--revision BRANCH]
+                    [--create-pr] [--private] [--dry-run] [--endpoint URL]
+
+Everything that can fail is tried before anything is sent: the local shards are checked against their
+``metadata.json`` (sizes, row counts, SHA-256), the token is found and asked whether it may write, the repository
+and revision are looked up, and the card is re-rendered for every config the repository will hold, the pushed
+ones and those already on the Hub. Then one ``create_commit`` adds the pushed configs' files and the root files,
+and deletes whatever else is in the pushed config folders (stale shards of an earlier, larger run): the Hub gets
+all of it or none of it. Configs not pushed stay as they are.
+
+Each failure is one line on stderr that names the bad value and what to do, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, get_token
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import validate_repo_id
+
+import generator
+from generator.card import BASELINE_FILE, METADATA_FILE, ConfigRecord, config_folders, read_config, root_files
+from generator.errors import InputError
+
+try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
+    from httpx2 import TransportError
+except ImportError:
+    from httpx import TransportError
+
+PROG = "afro-mnist"
+DEFAULT_FROM = Path("build/afro_mnist")
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
+
+
+class PublishError(InputError):
+    """A push that cannot go ahead; like every InputError, its message is one line naming the value to fix."""
+
+
+@dataclass(frozen=True)
+class FileOperation:
+    """One change to the repository: add a file (from disk or from memory), or delete one."""
+
+    path_in_repo: str
+    content: Path | bytes | None = None  # None: delete
+
+    @property
+    def size(self) -> int:
+        if isinstance(self.content, Path):
+            return self.content.stat().st_size
+        return len(self.content or b"")
+
+    def describe(self) -> str:
+        if self.content is None:
+            return f"delete  {self.path_in_repo}"
+        return f"add     {self.path_in_repo} ({self.size:,} bytes)"
+
+    def to_hub(self) -> CommitOperationAdd | CommitOperationDelete:
+        if self.content is None:
+            return CommitOperationDelete(path_in_repo=self.path_in_repo)
+        source = str(self.content) if isinstance(self.content, Path) else self.content
+        return CommitOperationAdd(path_in_repo=self.path_in_repo, path_or_fileobj=source)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the push options to ``parser`` (the ``afro-mnist push`` subcommand or the standalone script)."""
+    parser.add_argument("--repo-id", required=True, metavar="OWNER/NAME", help="the Hub dataset repository")
+    parser.add_argument("--configs", nargs="+", metavar="NAME", help="configs to push (default: all in --from)")
+    parser.add_argument(
+        "--from", dest="source", type=Path, default=DEFAULT_FROM, metavar="DIR", help=f"default: {DEFAULT_FROM}"
+    )
+    parser.add_argument("--revision", metavar="BRANCH", help="branch to commit to (default: main)")
+    parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
+    parser.add_argument(
+        "--private",
+        action="store_true",
+        help="refuse to publish unless the repository is private (the push never creates or changes a repository)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the exact file operations, reading the repository, and commit nothing",
+    )
+    parser.add_argument(
+        "--endpoint", metavar="URL", help=f"the Hub's address (default: $HF_ENDPOINT, else {DEFAULT_ENDPOINT})"
+    )
+
+
+def build_parser(prog: str = f"{PROG} push", description: str | None = None) -> argparse.ArgumentParser:
+    """A parser with the push options whose usage errors are one line (InputError), like every other error."""
+    parser = _Parser(prog=prog, description=description or "Publish generated configs to a Hugging Face Hub dataset.")
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs a push from command-line arguments; returns the exit status (2 for any error, on one line)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except InputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs a push from parsed arguments; returns the exit status, after printing any error as one line."""
+    try:
+        push(args)
+    except InputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message}; see {self.prog} --help")
+
+
+def push(args: argparse.Namespace) -> None:
+    """Publishes ``args.configs`` from ``args.source`` to ``args.repo_id``, or prints what it would do.
+
+    Raises:
+        PublishError: anything that stops the push; nothing has been committed then.
+    """
+    check_repo_id(args.repo_id)
+    records = check_local_configs(args.source, args.configs)
+    token = find_token()
+    endpoint = (args.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    hub = _Hub(HfApi(endpoint=endpoint, token=token), args)
+
+    hub.check_write_access()
+    head = hub.head_commit()
+    remote_files = hub.list_files(head)
+    pushed = {record.name for record in records}
+    kept = [hub.remote_config(name, head, remote_files) for name in _remote_configs(remote_files) - pushed]
+    operations = plan_operations(records, kept, remote_files, args.repo_id)
+
+    target = f"{endpoint}/datasets/{args.repo_id}@{args.revision or 'main'}"
+    for operation in operations:
+        print(operation.describe())
+    if not operations:
+        print(f"nothing to publish: {target} already holds these files")
+        return
+    if args.dry_run:
+        print(f"dry run: {len(operations)} file operations for {target}; nothing was committed")
+        return
+    url = hub.commit(operations, head, records)
+    print(f"{'opened' if args.create_pr else 'committed'} {len(operations)} file operations to {target}: {url}")
+
+
+# --- local checks ----------------------------------------------------------------------------------------------
+
+
+def check_repo_id(repo_id: str) -> None:
+    """Raises PublishError unless ``repo_id`` is ``OWNER/NAME`` as the Hub spells repository ids."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        valid = False
+    else:
+        valid = repo_id.count("/") == 1
+    if not valid:
+        raise PublishError(f"--repo-id {repo_id!r} is not a Hub repository id; write it as OWNER/NAME")
+
+
+def check_local_configs(source: Path, names: list[str] | None) -> list[ConfigRecord]:
+    """The configs to push, each checked against its ``metadata.json``.
+
+    Raises:
+        PublishError: the folder or a config is missing, or a shard is missing, unlisted or differs from its
+            metadata (size, SHA-256 or row count).
+    """
+    if not source.is_dir():
+        raise PublishError(f"--from {source} is not a folder; generate the data first (afro-mnist generate)")
+    available = [folder.name for folder in config_folders(source)]
+    if names is None:
+        if not available:
+            raise PublishError(f"--from {source} holds no generated config (no */{METADATA_FILE}); generate first")
+        names = available
+    for name in names:
+        if name not in available:
+            if (source / name).is_dir():
+                raise PublishError(f"{source / name} has no {METADATA_FILE}, so it is incomplete; {_regenerate(name)}")
+            known = ", ".join(available) or "none"
+            raise PublishError(f"config {name!r} is not in --from {source} (it has: {known}); generate it first")
+    records = []
+    for name in dict.fromkeys(names):
+        try:
+            record = read_config(source / name)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PublishError(
+                f"{source / name} has an unreadable {METADATA_FILE} ({exc}); {_regenerate(name)}"
+            ) from None
+        check_shards(record)
+        records.append(record)
+    return records
+
+
+def check_shards(record: ConfigRecord) -> None:
+    """Raises PublishError unless the config folder holds exactly the files its metadata lists, intact."""
+    folder, metadata = record.folder, record.metadata
+    assert folder is not None
+    listed = set()
+    for split, info in metadata["splits"].items():
+        rows_in_split = 0
+        for shard in info["shards"]:
+            path = folder / shard["file"]
+            listed.add(shard["file"])
+            if not path.is_file():
+                raise PublishError(f"shard {path} is missing; {_regenerate(record.name)}")
+            if path.stat().st_size != shard["size_bytes"]:
+                raise PublishError(
+                    f"shard {path} has {path.stat().st_size} bytes, but {METADATA_FILE} records "
+                    f"{shard['size_bytes']}; {_regenerate(record.name)}"
+                )
+            if _sha256(path) != shard["sha256"]:
+                raise PublishError(
+                    f"shard {path} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}"
+                )
+            rows = pq.ParquetFile(path).metadata.num_rows
+            if rows != shard["num_examples"]:
+                raise PublishError(
+                    f"shard {path} has {rows} rows, but {METADATA_FILE} records {shard['num_examples']}; "
+                    f"{_regenerate(record.name)}"
+                )
+            rows_in_split += rows
+        if rows_in_split != info["num_examples"]:
+            raise PublishError(
+                f"the {split} shards of {folder} hold {rows_in_split} examples, but {METADATA_FILE} records "
+                f"{info['num_examples']}; {_regenerate(record.name)}"
+            )
+    unlisted = sorted(path.name for path in folder.glob("*.parquet") if path.name not in listed)
+    if unlisted:
+        raise PublishError(f"{folder / unlisted[0]} is not listed in {METADATA_FILE}; remove it or regenerate")
+    recipe = folder / metadata.get("recipe_file", "recipe.json")
+    if not recipe.is_file():
+        raise PublishError(f"recipe {recipe} is missing; {_regenerate(record.name)}")
+    if metadata.get("recipe_sha256") not in (None, _sha256(recipe)):
+        raise PublishError(f"recipe {recipe} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}")
+
+
+def _regenerate(config: str) -> str:
+    return f"regenerate it (afro-mnist generate --configs {config} --overwrite)"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_token() -> str:
+    """The token from ``HF_TOKEN`` or the stored login; it is never printed.
+
+    Raises:
+        PublishError: there is neither.
+    """
+    token = get_token()
+    if not token:
+        raise PublishError("no Hugging Face token: set HF_TOKEN to a token with write access, or run hf auth login")
+    return token
+
+
+# --- the commit ------------------------------------------------------------------------------------------------
+
+
+def plan_operations(
+    records: list[ConfigRecord], kept: list[ConfigRecord], remote_files: dict[str, RepoFile], repo_id: str
+) -> list[FileOperation]:
+    """The commit: the pushed configs' files, the root files for all configs, and deletions of stale files.
+
+    A pushed config's folder on the Hub ends up holding exactly its shards, metadata, recipe and baseline. Files
+    the Hub already holds byte for byte are left out, as ``create_commit`` would drop them anyway.
+    """
+    additions: dict[str, Path | bytes] = {}
+    for record in records:
+        assert record.folder is not None
+        files = [METADATA_FILE, record.metadata.get("recipe_file", "recipe.json")]
+        files += [shard["file"] for split in record.metadata["splits"].values() for shard in split["shards"]]
+        if record.baseline is not None:
+            files.append(BASELINE_FILE)
+        additions |= {f"{record.name}/{name}": record.folder / name for name in files}
+    additions |= root_files([*records, *kept], repo_id)
+    stale = {path for path in remote_files for record in records if path.startswith(f"{record.name}/")}
+    # A script at the root named like the repository makes `datasets` refuse the whole repository.
+    root_script = f"{repo_id.split('/')[-1]}.py"
+    if root_script in remote_files:
+        stale.add(root_script)
+    changed = [
+        FileOperation(path, content)
+        for path, content in sorted(additions.items())
+        if not _is_on_hub(content, remote_files.get(path))
+    ]
+    return changed + [FileOperation(path) for path in sorted(stale - set(additions))]
+
+
+def _is_on_hub(content: Path | bytes, remote: RepoFile | None) -> bool:
+    """Whether the Hub holds exactly these bytes: LFS files by SHA-256, the others by git blob id."""
+    if remote is None:
+        return False
+    data = content.read_bytes() if isinstance(content, Path) else content
+    if remote.lfs is not None:
+        return remote.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    return remote.blob_id == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _remote_configs(remote_files: dict[str, RepoFile]) -> set[str]:
+    return {match[1] for path in remote_files if (match := _REMOTE_METADATA.fullmatch(path))}
+
+
+class _Hub:
+    """The Hub calls of one push, each turning a failure into a one-line PublishError."""
+
+    def __init__(self, api: HfApi, args: argparse.Namespace):
+        self.api = api
+        self.repo_id = args.repo_id
+        self.revision = args.revision
+        self.create_pr = args.create_pr
+        self.private = args.private
+
+    def check_write_access(self) -> None:
+        with self._errors("checking the token"):
+            token = self.api.whoami()["auth"].get("accessToken", {})
+        # Fine-grained tokens list their rights per repository; the commit itself tells if one may not write.
+        if token.get("role") == "read":
+            raise PublishError(
+                f"the token is read-only, so it cannot write to {self.repo_id}; create a write token at "
+                f"{self.api.endpoint}/settings/tokens and set HF_TOKEN to it"
+            )
+
+    def head_commit(self) -> str:
+        """The commit the push builds on; the commit fails if the branch moves on meanwhile."""
+        with self._errors("looking up the repository"):
+            info = self.api.dataset_info(self.repo_id, revision=self.revision)
+        if self.private and not info.private:
+            raise PublishError(f"--private was given, but {self.repo_id} is public; make it private or drop --private")
+        return info.sha
+
+    def list_files(self, commit: str) -> dict[str, RepoFile]:
+        with self._errors("listing the repository"):
+            entries = self.api.list_repo_tree(self.repo_id, repo_type="dataset", revision=commit, recursive=True)
+            return {entry.path: entry for entry in entries if isinstance(entry, RepoFile)}
+
+    def remote_config(self, name: str, commit: str, remote_files: dict[str, RepoFile]) -> ConfigRecord:
+        """A config already on the Hub, read from its ``metadata.json`` (and ``baseline.json``, if any)."""
+        with tempfile.TemporaryDirectory() as cache, self._errors(f"reading config {name!r} from the Hub"):
+            documents = {}
+            for file in (METADATA_FILE, BASELINE_FILE):
+                if f"{name}/{file}" in remote_files:
+                    path = self.api.hf_hub_download(
+                        self.repo_id, f"{name}/{file}", repo_type="dataset", revision=commit, cache_dir=cache
+                    )
+                    documents[file] = json.loads(Path(path).read_text(encoding="utf-8"))
+        return ConfigRecord(metadata=documents[METADATA_FILE], baseline=documents.get(BASELINE_FILE))
+
+    def commit(self, operations: list[FileOperation], parent: str, records: list[ConfigRecord]) -> str:
+        names = ", ".join(record.name for record in records)
+        seeds = ", ".join(sorted({str(record.metadata["seed"]) for record in records}))
+        with self._errors("committing"):
+            info = self.api.create_commit(
+                self.repo_id,
+                [operation.to_hub() for operation in operations],
+                commit_message=f"Publish {names} (afro-mnist {generator.__version__})",
+                commit_description=f"Generated with seed {seeds}; every shard checked against {METADATA_FILE}.",
+                repo_type="dataset",
+                revision=self.revision,
+                create_pr=self.create_pr,
+                parent_commit=parent,
+            )
+        return info.pr_url or info.commit_url
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turns the Hub client's exceptions into one-line errors that never include the token."""
+        endpoint, repo = self.api.endpoint, self.repo_id
+        try:
+            yield
+        except RevisionNotFoundError:
+            raise PublishError(
+                f"--revision {self.revision} does not exist in {repo}; create the branch first "
+                f"(hf repos branch create {repo} {self.revision} --repo-type dataset) or leave --revision out"
+            ) from None
+        except RepositoryNotFoundError:
+            private = " --private" if self.private else ""
+            raise PublishError(
+                f"dataset repository {repo} does not exist at {endpoint}, or the token cannot see it; create it "
+                f"first (hf repos create {repo} --repo-type dataset{private}) or fix --repo-id"
+            ) from None
+        except HfHubHTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == 401:
+                raise PublishError(
+                    f"the Hub at {endpoint} rejected the token while {action}; set HF_TOKEN to a valid token"
+                ) from None
+            if status == 403:
+                raise PublishError(
+                    f"the token may not write to {repo}; give it write access to the repository or use another "
+                    f"token ({endpoint}/settings/tokens)"
+                ) from None
+            if status == 412:
+                raise PublishError(f"{repo} changed while {action}; run the push again") from None
+            detail = (exc.server_message or "").strip().splitlines()[:1]
+            raise PublishError(
+                f"the Hub at {endpoint} answered HTTP {status} while {action}"
+                f"{': ' + detail[0] if detail else ''}; try again later"
+            ) from None
+        except OfflineModeIsEnabled:
+            raise PublishError("HF_HUB_OFFLINE is set, so nothing can be sent; unset it to push") from None
+        except (TransportError, LocalEntryNotFoundError) as exc:
+            cause = exc.__cause__ or exc
+            raise PublishError(
+                f"cannot reach the Hub at {endpoint} while {action} ({type(cause).__name__}); "
+                "check the network, or --endpoint / HF_ENDPOINT"
+            ) from None
+        except ValueError as exc:
+            # create_commit has the Hub validate the card's YAML first, and raises this if it is refused.
+            if "README.md" not in str(exc):
+                raise
+            detail = " ".join(line.strip("- ") for line in str(exc).splitlines())
+            raise PublishError(
+                f"the Hub refused the card ({detail}); fix dataset_card.md or generator/card.py"
+            ) from None

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Regenerate the Afro-MNIST configs if asked, then publish them to the Hugging Face Hub in one commit.
+
+    python scripts/push_to_hub.py --repo-id OWNER/afro_mnist [--regenerate [--seed N]] [push options]
+
+Without ``--regenerate`` this is ``afro-mnist push``: it publishes what ``--from`` already holds. With it, it
+first runs ``afro-mnist generate --overwrite`` for ``--configs`` (default: the four Afro-MNIST configs) into
+``--from``, at full size with ``--seed``, and then publishes exactly those configs. See ``--help`` for the push
+options; the token comes from ``HF_TOKEN`` or ``hf auth login``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from generator import cli, publish
+from generator.errors import InputError
+from generator.registry import DEFAULT_CONFIGS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = publish.build_parser("push_to_hub.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--regenerate", action="store_true", help="regenerate --configs into --from first")
+    parser.add_argument("--seed", type=int, default=0, help="the seed for --regenerate (default: 0)")
+    try:
+        args = parser.parse_args(argv)
+        if args.regenerate and args.dry_run:
+            # A dry run promises to touch nothing, and regenerating rewrites --from.
+            raise InputError("--regenerate rewrites --from, so it cannot be a --dry-run; drop one of them")
+    except InputError as exc:
+        print(f"{publish.PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.regenerate:
+        args.configs = args.configs or list(DEFAULT_CONFIGS)
+        status = cli.main(
+            ["generate", "--configs", *args.configs, "--out", str(args.source), "--seed", str(args.seed), "--overwrite"]
+        )
+        if status != 0:
+            return status
+    return publish.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

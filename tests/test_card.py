@@ -1,0 +1,234 @@
+"""The dataset repository's root files: the card, its YAML, the sample grids and the builder script."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+from PIL import Image
+
+from generator import card
+from generator.registry import DEFAULT_CONFIGS, builtin_systems
+from tests.conftest import TINY
+
+SYSTEMS = sorted(builtin_systems())
+SPLIT_SIZES = {"train": TINY["train_size"], "test": TINY["test_size"]}
+BUNDLED_LICENCES = {"OFL-1.1", "GPL-3+ with font exception", "GPL-2+", "public domain", "Bitstream Vera"}
+
+
+@pytest.fixture(scope="module")
+def repository(tiny_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny build, named ``afro_mnist``, with its root files written."""
+    folder = tmp_path_factory.mktemp("repository") / "afro_mnist"
+    shutil.copytree(tiny_build, folder)
+    card.write_repository_files(folder)
+    return folder
+
+
+@pytest.fixture
+def datasets_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keeps every ``load_dataset`` of a test, including those inside the card's snippets, out of ~/.cache."""
+    cache = tmp_path / "hf-datasets"
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    return cache
+
+
+def card_data(repository: Path) -> DatasetCardData:
+    return DatasetCard((repository / card.README).read_text(encoding="utf-8")).data
+
+
+def test_root_files_are_written_where_the_script_check_cannot_see_them(repository: Path):
+    names = sorted(path.relative_to(repository).as_posix() for path in repository.rglob("*") if path.is_file())
+    root = [name for name in names if "/" not in name or name.split("/")[0] not in SYSTEMS]
+    assert root == [
+        card.README,
+        "builder-script/afro_mnist.py",
+        *(card.sample_grid_path(config) for config in SYSTEMS),
+    ]
+    assert not (repository / "afro_mnist.py").exists(), "datasets would refuse a folder with its own name .py"
+    assert (repository / "builder-script/afro_mnist.py").read_bytes() == card.BUILDER_SCRIPT.read_bytes()
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_folder_loads_from_its_parent_with_load_dataset(repository: Path, datasets_cache, monkeypatch, config):
+    monkeypatch.chdir(repository.parent)
+    for path in ("afro_mnist", str(repository)):
+        loaded = datasets.load_dataset(path, config)
+        assert {split: loaded[split].num_rows for split in loaded} == SPLIT_SIZES
+        assert loaded["train"].features["label"].names == list(builtin_systems()[config].class_names)
+        assert isinstance(loaded["train"].features["image"], datasets.Image)
+
+
+def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
+    data = card_data(repository)
+    DatasetCardData(**data.to_dict())  # the Hub client's own model of the card takes every key
+    assert data.license == "mit"
+    assert data.task_categories == ["image-classification"]
+    assert data.task_ids == ["multi-class-image-classification"]
+    assert set(data.language) == {code for s in builtin_systems().values() for code in s.languages}
+    assert data.size_categories == ["n<1K"]
+
+    configs = MetadataConfigs.from_dataset_card_data(data)
+    assert list(configs) == list(DEFAULT_CONFIGS)
+    assert configs.get_default_config_name() == DEFAULT_CONFIGS[0]
+    infos = DatasetInfosDict.from_dataset_card_data(data)
+    for config in SYSTEMS:
+        metadata = json.loads((repository / config / card.METADATA_FILE).read_text())
+        info = infos[config]
+        assert info.features["label"].names == metadata["numeral_system"]["class_names"]
+        assert {name: split.num_examples for name, split in info.splits.items()} == SPLIT_SIZES
+        assert info.download_size == sum(split["download_size"] for split in metadata["splits"].values())
+        assert configs[config]["data_files"] == [
+            {"split": "train", "path": f"{config}/train-*"},
+            {"split": "test", "path": f"{config}/test-*"},
+        ]
+
+
+def test_card_body_is_rendered_from_the_registry_and_metadata(repository: Path):
+    text = (repository / card.README).read_text(encoding="utf-8")
+    assert "${" not in text, "every placeholder of the template is filled"
+    for config, system in builtin_systems().items():
+        assert f"]({card.sample_grid_path(config)})" in text
+        for code_point, character in zip(system.code_points, system.characters, strict=True):
+            assert re.search(rf"\| {re.escape(character)} \| U\+{code_point:04X} \|", text)
+    assert "| `vai` | 7 | afro-mnist " in text, "the seed and generator version of each config"
+    assert "No baseline has been run yet." in text
+    assert "arXiv:2009.13509" in text
+    assert "MIT licence" in text
+
+
+def test_card_snippets_run_against_the_folder(repository: Path, datasets_cache):
+    text = card.render_card(card.read_configs(repository), repo_id=str(repository))
+    snippets = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(snippets) == 3
+    for snippet in snippets:
+        compile(snippet, "<card snippet>", "exec")
+    namespace: dict = {}
+    exec(snippets[0], namespace)  # 🤗 Datasets
+    assert namespace["class_names"] == list(builtin_systems()[DEFAULT_CONFIGS[0]].class_names)
+    exec(snippets[1], namespace)  # NumPy; the PyTorch one needs torch, which is not a dependency
+    assert namespace["x_train"].shape == (TINY["train_size"], 28, 28)
+    assert str(namespace["x_train"].dtype) == "uint8"
+
+
+def test_baselines_table_comes_from_baseline_files(repository: Path, tmp_path: Path):
+    folder = tmp_path / "afro_mnist"
+    shutil.copytree(repository, folder)
+    result = {"config": "vai", "test_accuracy": 0.9876, "paper_accuracy": 0.99, "seed": 3, "epochs": 12}
+    (folder / "vai" / card.BASELINE_FILE).write_text(json.dumps(result))
+    card.write_repository_files(folder)
+    text = (folder / card.README).read_text(encoding="utf-8")
+    assert "| `vai` | 98.76% | 99.00% | 12 | 3 |" in text
+    assert "No baseline has been run yet for `geez`, `osmanya` and `nko`." in text
+
+
+def test_every_bundled_font_has_a_licence_in_the_card(repository: Path):
+    text = (repository / card.README).read_text(encoding="utf-8")
+    licences = card.bundled_font_licences()
+    for system in builtin_systems().values():
+        metadata = json.loads((repository / system.name / card.METADATA_FILE).read_text())
+        for font in metadata["fonts"]:
+            licence = card.font_licence(font)
+            assert licence.name in BUNDLED_LICENCES
+            assert font["sha256"] in licences
+            assert f"| {font['family']} | `{font['file']}` | {licence.name} |" in text
+
+
+@pytest.mark.parametrize(
+    ("copyright_text", "expected"),
+    [
+        # Debian machine-readable: the paragraph for the font files wins over "Files: *".
+        (
+            "Files: *\nCopyright: x\nLicense: GPL-3+\n\nFiles: */*.ttf */*.otf\nCopyright: x\n"
+            "License: GPL-3+ with Special Font Exception\n",
+            "GPL-3+ with font exception",
+        ),
+        ("Files: *\nCopyright: x\nLicense: OFL-1.1-RFN\n\nFiles: debian/*\nLicense: GPL-2+\n", "OFL-1.1"),
+        ("Files: *\nCopyright: Unifoundry\nLicense: GPL-2+\n", "GPL-2+"),
+        ("Files: *\nCopyright: Bitstream\nLicense: bitstream-vera\n", "Bitstream Vera"),
+        # Free-form files.
+        ("Author: Mark\nLicense: Public Domain\n", "public domain"),
+        (
+            "Copyright (c) Everson\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1",
+            "OFL-1.1",
+        ),
+    ],
+)
+def test_licence_name_from_a_debian_copyright_file(copyright_text: str, expected: str):
+    assert card.licence_name(copyright_text) == expected
+
+
+def test_sample_grid_shows_test_images_one_column_per_class(repository: Path):
+    grid = Image.open(io.BytesIO((repository / card.sample_grid_path("osmanya")).read_bytes()))
+    rows = min(8, TINY["test_size"] // 10)
+    cell = 28 + 2
+    assert grid.mode == "L"
+    assert grid.size == ((10 * cell + 2) * 2, (rows * cell + 2) * 2)
+
+
+def test_write_repository_files_is_repeatable_and_leaves_no_partial_files(repository: Path, tmp_path: Path):
+    folder = tmp_path / "afro_mnist"
+    shutil.copytree(repository, folder)
+    before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    card.write_repository_files(folder)
+    assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before
+
+    shutil.rmtree(folder / "nko")
+    card.write_repository_files(folder)
+    assert not (folder / card.sample_grid_path("nko")).exists(), "a removed config's grid goes too"
+    assert "config_name: nko" not in (folder / card.README).read_text(encoding="utf-8")
+    assert not [path for path in folder.rglob(".*")], "no temporary file is left behind"
+
+
+def import_builder(folder: Path, monkeypatch: pytest.MonkeyPatch):
+    """Imports ``afro_mnist.py`` from ``folder`` as its docstring shows (``datasets`` re-imports it by name)."""
+    monkeypatch.delitem(sys.modules, "afro_mnist", raising=False)
+    monkeypatch.syspath_prepend(str(folder))
+    import afro_mnist
+
+    return afro_mnist
+
+
+def test_builder_script_in_the_source_tree_reads_a_build_folder(repository: Path, tmp_path: Path, monkeypatch):
+    afro_mnist = import_builder(card.PROJECT_DIR, monkeypatch)
+    assert [config.name for config in afro_mnist.AfroMnist.BUILDER_CONFIGS][: len(SYSTEMS)] == SYSTEMS
+    builder = afro_mnist.AfroMnist(config_name="geez", data_dir=str(repository), cache_dir=str(tmp_path))
+    builder.download_and_prepare()
+    loaded = builder.as_dataset()
+    assert {split: loaded[split].num_rows for split in loaded} == SPLIT_SIZES
+    assert loaded["test"].features["label"].names == list(builtin_systems()["geez"].class_names)
+
+
+def test_builder_script_in_the_published_tree_needs_no_generator(repository: Path, tmp_path: Path, monkeypatch):
+    published = tmp_path / "afro_mnist"
+    shutil.copytree(repository, published, ignore=shutil.ignore_patterns("geez", "vai", "osmanya"))
+    monkeypatch.setitem(sys.modules, "generator", None)  # as where the generator is not installed
+    afro_mnist = import_builder(published / "builder-script", monkeypatch)
+    assert [config.name for config in afro_mnist.AfroMnist.BUILDER_CONFIGS] == ["nko"], "from metadata.json alone"
+    builder = afro_mnist.AfroMnist(config_name="nko", cache_dir=str(tmp_path / "cache"))  # the repository around it
+    builder.download_and_prepare()
+    loaded = builder.as_dataset(split="train")
+    assert loaded.num_rows == TINY["train_size"]
+    assert loaded.features["label"].names == list(builtin_systems()["nko"].class_names)
+
+
+def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path, tmp_path: Path, monkeypatch):
+    folder = tmp_path / "afro_mnist"
+    shutil.copytree(repository, folder)
+    metadata_path = folder / "vai" / card.METADATA_FILE
+    metadata = json.loads(metadata_path.read_text())
+    metadata["numeral_system"]["class_names"] = [f"digit {name}" for name in metadata["numeral_system"]["class_names"]]
+    metadata_path.write_text(json.dumps(metadata))
+    afro_mnist = import_builder(card.PROJECT_DIR, monkeypatch)
+    builder = afro_mnist.AfroMnist(config_name="vai", data_dir=str(folder), cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=r"class_names=.*digit 0"):
+        builder.download_and_prepare()
