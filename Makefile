@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= build/afro_mnist
 
-.PHONY: venv dataset test lint format bench clean
+.PHONY: venv dataset push test lint format bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ venv: $(INSTALLED)
 ## dataset: generate the four configs, full size, into build/afro_mnist (about 2 minutes on 2 cores)
 dataset: $(INSTALLED)
 	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
+
+## push: publish build/afro_mnist to the Hub in one commit (REPO_ID=owner/afro_mnist; token from HF_TOKEN)
+push: $(INSTALLED)
+	@test -n "$(REPO_ID)" || { echo "make push: set REPO_ID=owner/name" >&2; exit 2; }
+	$(BIN)/afro-mnist push --repo-id $(REPO_ID) --from $(OUT) $(PUSH_ARGS)
 
 ## test: lint, then the test suite
 test: lint

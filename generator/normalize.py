@@ -26,7 +26,7 @@ class EmptyImageError(ValueError):
 
 def ink_bounds(image: np.ndarray, threshold: int = INK_THRESHOLD) -> tuple[int, int, int, int]:
     """``(x, y, width, height)`` of the pixels brighter than ``threshold``; width 0 when none are."""
-    return cv2.boundingRect((image > threshold).view(np.uint8))
+    return cv2.boundingRect(cv2.threshold(image, threshold, 255, cv2.THRESH_BINARY)[1])
 
 
 def fit_to_box(image: np.ndarray, box: int, threshold: int = INK_THRESHOLD) -> np.ndarray:
