@@ -17,10 +17,8 @@ import ast
 import io
 import json
 import math
-import os
 import re
 import string
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,14 +29,14 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
+from generator.layout import BASELINE_FILE, METADATA_FILE, config_folders, write_atomic
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIGS
+from generator.tiling import png_bytes, tile
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CARD_TEMPLATE = PROJECT_DIR / "dataset_card.md"
 BUILDER_SCRIPT = PROJECT_DIR / "afro_mnist.py"
 README = "README.md"
-METADATA_FILE = "metadata.json"
-BASELINE_FILE = "baseline.json"
 SAMPLE_GRID_DIR = "sample-grids"
 DEFAULT_REPO_ID = "<owner>/afro_mnist"
 PRETTY_NAME = "Afro-MNIST"
@@ -54,9 +52,6 @@ _SIZE_CATEGORIES = [
     (1_000_000_000, "100M<n<1B"),
 ]
 _GRID_ROWS = 8  # test images per class in a sample grid
-_GRID_GAP = 2  # px of grey between cells, so that black cells stay apart
-_GRID_GREY = 96
-_GRID_ZOOM = 2
 
 
 @dataclass(frozen=True)
@@ -86,14 +81,6 @@ def read_config(folder: Path) -> ConfigRecord:
         baseline=json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.is_file() else None,
         folder=folder,
     )
-
-
-def config_folders(out: Path) -> list[Path]:
-    """The complete config folders under ``out``: those with a ``metadata.json``.
-
-    The generator's own temporary folders (``.partial-*``, ``.replaced-*``) never count.
-    """
-    return sorted(path.parent for path in out.glob(f"*/{METADATA_FILE}") if not path.parent.name.startswith("."))
 
 
 def read_configs(out: Path) -> list[ConfigRecord]:
@@ -457,26 +444,17 @@ def sample_grid(record: ConfigRecord) -> bytes:
     split = _grid_split(record.metadata)
     table = _read_split(record.folder, splits[split]["shards"])
     labels = np.asarray(table.column("label"))
-    num_classes = len(record.metadata["numeral_system"]["class_names"])
-    rows = min(_GRID_ROWS, splits[split]["examples_per_class"])
-    height, width = record.metadata["image"]["shape"]
-    grid = np.full(
-        (rows * (height + _GRID_GAP) + _GRID_GAP, num_classes * (width + _GRID_GAP) + _GRID_GAP),
-        _GRID_GREY,
-        np.uint8,
-    )
     images = table.column("image")
-    for label in range(num_classes):
-        for row, index in enumerate(np.flatnonzero(labels == label)[:rows]):
-            png = images[int(index)]["bytes"].as_py()
-            top, left = _GRID_GAP + row * (height + _GRID_GAP), _GRID_GAP + label * (width + _GRID_GAP)
-            grid[top : top + height, left : left + width] = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
-    picture = Image.fromarray(grid).resize(
-        (grid.shape[1] * _GRID_ZOOM, grid.shape[0] * _GRID_ZOOM), Image.Resampling.NEAREST
-    )
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
+    num_classes = len(record.metadata["numeral_system"]["class_names"])
+    firsts = [np.flatnonzero(labels == label)[:_GRID_ROWS] for label in range(num_classes)]
+    rows = [
+        [
+            np.asarray(Image.open(io.BytesIO(images[int(column[row])]["bytes"].as_py())).convert("L"))
+            for column in firsts
+        ]
+        for row in range(min(len(column) for column in firsts))
+    ]
+    return png_bytes(tile(rows))
 
 
 def _grid_split(metadata: dict) -> str:
@@ -512,23 +490,10 @@ def write_repository_files(out: Path, repo_id: str = DEFAULT_REPO_ID) -> None:
         return
     files = root_files(records, repo_id)
     for path_in_repo, data in files.items():
-        _write_atomic(out / path_in_repo, data)
+        write_atomic(out / path_in_repo, data)
     for grid in (out / SAMPLE_GRID_DIR).glob("*.png"):
         if f"{SAMPLE_GRID_DIR}/{grid.name}" not in files:
             grid.unlink()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(partial, 0o644)  # mkstemp makes 0600, which would hide the file from other readers
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
 
 
 # --- small formatting helpers ----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +67,6 @@ def render_exemplars(system: NumeralSystem) -> list[list[np.ndarray]]:
     for font_path in system.fonts:
         check_coverage(font_path, system.code_points)
     return [[render_glyph(font_path, char) for char in system.characters] for font_path in system.fonts]
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def family_name(font_path: Path) -> str:

@@ -27,7 +27,8 @@ from tqdm import tqdm
 import generator
 from generator.card import write_repository_files
 from generator.errors import InputError
-from generator.fonts import family_name, render_exemplars, sha256_file
+from generator.fonts import family_name, render_exemplars
+from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
 from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, EmptyImageError, mnist_normalize, to_canvas
 from generator.recipe import default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
@@ -38,8 +39,6 @@ DEFAULT_TEST_SIZE = 10_000
 # A chunk is one task for a worker and one parquet row group (~300 KB).
 CHUNK_SIZE = 1_000
 ROWS_PER_SHARD = 10_000
-METADATA_FILE = "metadata.json"
-RECIPE_FILE = "recipe.json"
 # Libraries whose versions can change a pixel or a byte of the output.
 _OUTPUT_LIBRARIES = ("albumentations", "albucore", "opencv-python-headless", "numpy", "pillow", "pyarrow")
 # Seed-stream purposes, so that no two uses of the seed ever share a stream.

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from generator.generate import Synthesizer, exemplar_canvases
+from generator.layout import write_atomic
 from generator.normalize import FRAME, mnist_normalize
 from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
+from generator.tiling import GAP, GREY, png_bytes, tile
 
-_GAP = 2  # px of grey between cells, so that black cells stay apart
 _SEPARATOR = 6  # px of grey between the exemplar rows and the samples
 
 
@@ -30,25 +30,13 @@ def preview_grid(system: NumeralSystem, samples_per_class: int = 8, seed: int = 
         [synthesizer.image(label, int(rng.integers(len(canvases)))) for label in range(system.num_classes)]
         for _ in range(samples_per_class)
     ]
-    return np.vstack([tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), 96, np.uint8), tile(sample_rows)])
+    return np.vstack([tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), GREY, np.uint8), tile(sample_rows)])
 
 
-def write_preview(system: NumeralSystem, path: Path, samples_per_class: int = 8, seed: int = 0, zoom: int = 2) -> None:
-    grid = preview_grid(system, samples_per_class, seed)
-    image = Image.fromarray(grid).resize((grid.shape[1] * zoom, grid.shape[0] * zoom), Image.Resampling.NEAREST)
-    image.save(path, format="PNG")
+def write_preview(system: NumeralSystem, path: Path, samples_per_class: int = 8, seed: int = 0) -> None:
+    """Writes the preview grid as a PNG, atomically."""
+    write_atomic(path, png_bytes(preview_grid(system, samples_per_class, seed)))
 
 
 def _width(system: NumeralSystem) -> int:
-    return system.num_classes * (FRAME + _GAP) + _GAP
-
-
-def tile(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """Lays out rows of 28x28 images as one grid, with grey gaps between cells."""
-    height = len(rows) * (FRAME + _GAP) + _GAP
-    grid = np.full((height, len(rows[0]) * (FRAME + _GAP) + _GAP), 96, np.uint8)
-    for r, row in enumerate(rows):
-        for c, cell in enumerate(row):
-            top, left = _GAP + r * (FRAME + _GAP), _GAP + c * (FRAME + _GAP)
-            grid[top : top + FRAME, left : left + FRAME] = cell
-    return grid
+    return system.num_classes * (FRAME + GAP) + GAP

@@ -40,8 +40,16 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id
 
 import generator
-from generator.card import BASELINE_FILE, METADATA_FILE, ConfigRecord, config_folders, read_config, root_files
-from generator.errors import InputError
+from generator.card import ConfigRecord, read_config, root_files
+from generator.errors import ArgumentParser, InputError
+from generator.layout import (
+    BASELINE_FILE,
+    DEFAULT_BUILD_DIR,
+    METADATA_FILE,
+    RECIPE_FILE,
+    config_folders,
+    sha256_file,
+)
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
     from httpx2 import TransportError
@@ -49,7 +57,6 @@ except ImportError:
     from httpx import TransportError
 
 PROG = "afro-mnist"
-DEFAULT_FROM = Path("build/afro_mnist")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
 
@@ -88,7 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-id", required=True, metavar="OWNER/NAME", help="the Hub dataset repository")
     parser.add_argument("--configs", nargs="+", metavar="NAME", help="configs to push (default: all in --from)")
     parser.add_argument(
-        "--from", dest="source", type=Path, default=DEFAULT_FROM, metavar="DIR", help=f"default: {DEFAULT_FROM}"
+        "--from",
+        dest="source",
+        type=Path,
+        default=DEFAULT_BUILD_DIR,
+        metavar="DIR",
+        help=f"default: {DEFAULT_BUILD_DIR}",
     )
     parser.add_argument("--revision", metavar="BRANCH", help="branch to commit to (default: main)")
     parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
@@ -109,7 +121,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(prog: str = f"{PROG} push", description: str | None = None) -> argparse.ArgumentParser:
     """A parser with the push options whose usage errors are one line (InputError), like every other error."""
-    parser = _Parser(prog=prog, description=description or "Publish generated configs to a Hugging Face Hub dataset.")
+    parser = ArgumentParser(
+        prog=prog, description=description or "Publish generated configs to a Hugging Face Hub dataset."
+    )
     add_arguments(parser)
     return parser
 
@@ -132,13 +146,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other bad input."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"{message}; see {self.prog} --help")
 
 
 def push(args: argparse.Namespace) -> None:
@@ -238,7 +245,7 @@ def check_shards(record: ConfigRecord) -> None:
                     f"shard {path} has {path.stat().st_size} bytes, but {METADATA_FILE} records "
                     f"{shard['size_bytes']}; {_regenerate(record.name)}"
                 )
-            if _sha256(path) != shard["sha256"]:
+            if sha256_file(path) != shard["sha256"]:
                 raise PublishError(
                     f"shard {path} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}"
                 )
@@ -257,23 +264,15 @@ def check_shards(record: ConfigRecord) -> None:
     unlisted = sorted(path.name for path in folder.glob("*.parquet") if path.name not in listed)
     if unlisted:
         raise PublishError(f"{folder / unlisted[0]} is not listed in {METADATA_FILE}; remove it or regenerate")
-    recipe = folder / metadata.get("recipe_file", "recipe.json")
+    recipe = folder / metadata.get("recipe_file", RECIPE_FILE)
     if not recipe.is_file():
         raise PublishError(f"recipe {recipe} is missing; {_regenerate(record.name)}")
-    if metadata.get("recipe_sha256") not in (None, _sha256(recipe)):
+    if metadata.get("recipe_sha256") not in (None, sha256_file(recipe)):
         raise PublishError(f"recipe {recipe} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}")
 
 
 def _regenerate(config: str) -> str:
     return f"regenerate it (afro-mnist generate --configs {config} --overwrite)"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def find_token() -> str:
@@ -302,7 +301,7 @@ def plan_operations(
     additions: dict[str, Path | bytes] = {}
     for record in records:
         assert record.folder is not None
-        files = [METADATA_FILE, record.metadata.get("recipe_file", "recipe.json")]
+        files = [METADATA_FILE, record.metadata.get("recipe_file", RECIPE_FILE)]
         files += [shard["file"] for split in record.metadata["splits"].values() for shard in split["shards"]]
         if record.baseline is not None:
             files.append(BASELINE_FILE)

@@ -17,6 +17,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from PIL import Image
 
 from generator import card
+from generator.layout import BASELINE_FILE, METADATA_FILE
 from generator.registry import DEFAULT_CONFIGS, builtin_systems
 from tests.conftest import TINY
 
@@ -82,7 +83,7 @@ def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
     assert configs.get_default_config_name() == DEFAULT_CONFIGS[0]
     infos = DatasetInfosDict.from_dataset_card_data(data)
     for config in SYSTEMS:
-        metadata = json.loads((repository / config / card.METADATA_FILE).read_text())
+        metadata = json.loads((repository / config / METADATA_FILE).read_text())
         info = infos[config]
         assert info.features["label"].names == metadata["numeral_system"]["class_names"]
         assert {name: split.num_examples for name, split in info.splits.items()} == SPLIT_SIZES
@@ -124,7 +125,7 @@ def test_baselines_table_comes_from_baseline_files(repository: Path, tmp_path: P
     folder = tmp_path / "afro_mnist"
     shutil.copytree(repository, folder)
     result = {"config": "vai", "test_accuracy": 0.9876, "paper_accuracy": 0.99, "seed": 3, "epochs": 12}
-    (folder / "vai" / card.BASELINE_FILE).write_text(json.dumps(result))
+    (folder / "vai" / BASELINE_FILE).write_text(json.dumps(result))
     card.write_repository_files(folder)
     text = (folder / card.README).read_text(encoding="utf-8")
     assert "| `vai` | 98.76% | 99.00% | 12 | 3 |" in text
@@ -135,7 +136,7 @@ def test_every_bundled_font_has_a_licence_in_the_card(repository: Path):
     text = (repository / card.README).read_text(encoding="utf-8")
     licences = card.bundled_font_licences()
     for system in builtin_systems().values():
-        metadata = json.loads((repository / system.name / card.METADATA_FILE).read_text())
+        metadata = json.loads((repository / system.name / METADATA_FILE).read_text())
         for font in metadata["fonts"]:
             licence = card.font_licence(font)
             assert licence.name in BUNDLED_LICENCES
@@ -224,7 +225,7 @@ def test_builder_script_in_the_published_tree_needs_no_generator(repository: Pat
 def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path, tmp_path: Path, monkeypatch):
     folder = tmp_path / "afro_mnist"
     shutil.copytree(repository, folder)
-    metadata_path = folder / "vai" / card.METADATA_FILE
+    metadata_path = folder / "vai" / METADATA_FILE
     metadata = json.loads(metadata_path.read_text())
     metadata["numeral_system"]["class_names"] = [f"digit {name}" for name in metadata["numeral_system"]["class_names"]]
     metadata_path.write_text(json.dumps(metadata))

@@ -20,6 +20,7 @@ from huggingface_hub import constants
 
 from generator import card
 from generator.generate import generate
+from generator.layout import METADATA_FILE
 from generator.publish import main as push_main
 from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec
 from scripts import push_to_hub
@@ -278,7 +279,7 @@ def truncate(folder: Path) -> None:
 
 
 def miscount(folder: Path) -> None:
-    path = folder / "vai" / card.METADATA_FILE
+    path = folder / "vai" / METADATA_FILE
     metadata = json.loads(path.read_text())
     metadata["splits"]["train"]["num_examples"] += 1
     path.write_text(json.dumps(metadata))
@@ -295,7 +296,7 @@ def miscount(folder: Path) -> None:
             lambda f: shutil.copy(f / "vai" / "test-00000-of-00001.parquet", f / "vai" / "test-00001-of-00002.parquet"),
             ["test-00001-of-00002.parquet", "not listed"],
         ),
-        (lambda f: (f / "vai" / card.METADATA_FILE).unlink(), ["vai", "no metadata.json", "regenerate"]),
+        (lambda f: (f / "vai" / METADATA_FILE).unlink(), ["vai", "no metadata.json", "regenerate"]),
     ],
     ids=["missing shard", "corrupt shard", "truncated shard", "wrong count", "unlisted shard", "no metadata"],
 )
@@ -343,7 +344,7 @@ def test_script_regenerates_then_publishes_those_configs(capsys, monkeypatch, hu
     assert code == 0, capsys.readouterr().err
     assert generated == [["generate", "--configs", *DEFAULT_CONFIGS, "--out", str(build), "--seed", "0", "--overwrite"]]
     assert len(hub.commits) == 1
-    assert {path.split("/")[0] for path in hub.files(REPO_ID) if path.endswith(card.METADATA_FILE)} == set(SYSTEMS)
+    assert {path.split("/")[0] for path in hub.files(REPO_ID) if path.endswith(METADATA_FILE)} == set(SYSTEMS)
 
 
 def test_script_refuses_to_regenerate_in_a_dry_run(capsys, build: Path):

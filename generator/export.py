@@ -1,0 +1,310 @@
+"""Afro-MNIST as MNIST's own formats: NumPy arrays, IDX files and a Keras-style ``.npz``.
+
+    from generator.export import load_data
+    (x_train, y_train), (x_test, y_test) = load_data("geez")   # like keras.datasets.mnist.load_data()
+
+``load_data`` reads a generated config folder (the parquet shards and ``metadata.json``), checks the
+shards against the metadata, and decodes every PNG into one ``uint8`` array. ``export_config``
+writes the same arrays as the four gzipped IDX files of MNIST, byte-compatible with every MNIST
+reader, or as one ``.npz`` with the keys of Keras' ``mnist.npz``.
+
+This module is kept light (NumPy, OpenCV, pyarrow) so that loading data never imports the generator's
+albumentations or ``datasets``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from generator.errors import InputError
+from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
+
+FORMATS = ("idx", "npz")
+
+# MNIST's file names: "t10k" is its name for the test split.
+IDX_FILES = {
+    ("train", "images"): "train-images-idx3-ubyte.gz",
+    ("train", "labels"): "train-labels-idx1-ubyte.gz",
+    ("test", "images"): "t10k-images-idx3-ubyte.gz",
+    ("test", "labels"): "t10k-labels-idx1-ubyte.gz",
+}
+# IDX magic number: two zero bytes, a type code (0x08 = unsigned byte), then the number of dimensions.
+_IDX_UBYTE = 0x08
+# gzip's own default level: on 60,000 images level 9 takes 20 times as long for a file 1 % smaller.
+_GZIP_LEVEL = 6
+# A fixed zip timestamp (the earliest zip can store), so that the same arrays give the same .npz bytes.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+_UINT8 = np.dtype(np.uint8)  # a dtype, not the scalar type: comparing to it is cheap in the decode loop
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+# --- reading a config folder --------------------------------------------------------------------------------------
+
+
+def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Path:
+    """The folder of a finished config in ``build_dir``.
+
+    Raises:
+        InputError: the build folder or the config is missing, or the config was never finished.
+    """
+    build_dir = Path(build_dir)
+    make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    if not build_dir.is_dir():
+        raise InputError(f"build folder {build_dir} does not exist; {make_it}")
+    folder = build_dir / config
+    if not folder.is_dir():
+        found = sorted(p.name for p in build_dir.iterdir() if (p / METADATA_FILE).is_file())
+        listing = ", ".join(found) if found else "none"
+        raise InputError(f"config {config!r} is not in {build_dir} (configs there: {listing}); {make_it}")
+    if not (folder / METADATA_FILE).is_file():
+        raise InputError(f"{folder} has no {METADATA_FILE}, so it is not a finished config; {make_it}")
+    return folder
+
+
+def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
+    """Every image and label of one split of a config folder, in shard order.
+
+    The shards on disk must be exactly those that ``metadata.json`` lists, with the row counts it
+    records, and every label must be a class of the config.
+
+    Returns:
+        ``(images, labels)``: ``uint8`` of shape ``(N, 28, 28)`` and ``int64`` of shape ``(N,)``.
+
+    Raises:
+        InputError: a shard is missing, extra, or disagrees with the metadata; an image is not a
+            greyscale PNG of the recorded shape; a label is out of range.
+    """
+    metadata = metadata if metadata is not None else read_metadata(folder)
+    regenerate = "regenerate the config with `afro-mnist generate --overwrite`"
+    recorded = metadata["splits"][split]
+    listed = [shard["file"] for shard in recorded["shards"]]
+    on_disk = sorted(path.name for path in folder.glob(f"{split}-*.parquet"))
+    if sorted(listed) != on_disk:
+        raise InputError(
+            f"{folder}: {split} shards on disk {on_disk} differ from {METADATA_FILE}'s {listed}; {regenerate}"
+        )
+    shape = tuple(metadata["image"]["shape"])
+    num_classes = len(metadata["numeral_system"]["class_names"])
+    images = np.empty((recorded["num_examples"], *shape), np.uint8)
+    labels = np.empty(recorded["num_examples"], np.int64)
+    paths = [folder / shard["file"] for shard in recorded["shards"]]
+    start = 0
+    for path, shard, table in zip(paths, recorded["shards"], _read_ahead(paths), strict=True):
+        stop = start + table.num_rows
+        if table.num_rows != shard["num_examples"] or stop > len(images):
+            raise InputError(
+                f"{path} holds {table.num_rows} rows but {METADATA_FILE} records {shard['num_examples']}; {regenerate}"
+            )
+        decode_pngs(table.column("image"), images[start:stop], path)
+        labels[start:stop] = table.column("label").to_numpy()
+        start = stop
+    if start != len(images):
+        raise InputError(f"{folder}: the {split} shards hold {start} rows, not {len(images)}; {regenerate}")
+    if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
+        raise InputError(f"{folder}: a {split} label lies outside 0..{num_classes - 1}; {regenerate}")
+    return images, labels
+
+
+def _read_ahead(paths: list[Path]) -> Iterator[pa.Table]:
+    """Yields each shard's table while the next one is read on a second thread.
+
+    pyarrow releases the GIL while it reads and decompresses, so reading overlaps decoding PNGs, and
+    at most two shards are in memory at once.
+    """
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        previous = None
+        for path in paths:
+            current = reader.submit(read_shard, path)
+            if previous is not None:
+                yield previous.result()
+            previous = current
+        if previous is not None:
+            yield previous.result()
+
+
+def read_shard(path: Path) -> pa.Table:
+    """The ``image`` and ``label`` columns of one shard.
+
+    Raises:
+        InputError: the file is missing or is not a parquet shard of a config.
+    """
+    try:
+        return pq.read_table(path, columns=["image", "label"])
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{path} cannot be read as a shard ({exc}); regenerate the config with --overwrite") from None
+
+
+def load_data(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> tuple[Split, Split]:
+    """A generated config as NumPy arrays, like ``keras.datasets.mnist.load_data()``.
+
+    Args:
+        config: the config name, such as ``"geez"``.
+        build_dir: the folder that ``afro-mnist generate --out`` wrote.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: images ``uint8`` ``(N, 28, 28)``, white ink on
+        black; labels ``int64`` ``(N,)``, class indices.
+
+    Raises:
+        InputError: the config is missing, or its shards disagree with its metadata.
+    """
+    folder = config_folder(config, build_dir)
+    metadata = read_metadata(folder)
+    return load_split(folder, "train", metadata), load_split(folder, "test", metadata)
+
+
+def decode_pngs(images: pa.ChunkedArray, out: np.ndarray, source: Path) -> None:
+    """Decodes a column of ``{bytes, path}`` image structs into ``out``, one PNG per row.
+
+    Each PNG goes through OpenCV's decoder; the bytes are handed over as views of the Arrow buffer,
+    never copied into Python objects.
+
+    Raises:
+        InputError: a row has no bytes, or is not a greyscale PNG of ``out``'s image shape.
+    """
+    shape = out.shape[1:]
+    threads = cv2.getNumThreads()
+    # OpenCV's thread pool costs more than it gives on a 28x28 image (14 us against 8 us a PNG).
+    cv2.setNumThreads(1)
+    try:
+        row = 0
+        for chunk in images.chunks:
+            blobs = pc.struct_field(chunk, "bytes")
+            if blobs.null_count:
+                raise InputError(f"{source}: an image has no bytes; regenerate the config")
+            offset_type = np.int64 if pa.types.is_large_binary(blobs.type) else np.int32
+            _, offsets_buffer, data_buffer = blobs.buffers()
+            offsets = np.frombuffer(offsets_buffer, offset_type)[blobs.offset : blobs.offset + len(blobs) + 1]
+            data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+            for begin, end in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+                image = cv2.imdecode(data[begin:end], cv2.IMREAD_UNCHANGED)
+                if image is None or image.shape != shape or image.dtype != _UINT8:
+                    raise InputError(f"{source}: row {row} is not a greyscale {shape} PNG; regenerate the config")
+                out[row] = image
+                row += 1
+    finally:
+        cv2.setNumThreads(threads)
+
+
+# --- IDX ---------------------------------------------------------------------------------------------------------
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An unsigned-byte array in MNIST's IDX layout: magic, big-endian dimensions, then the data.
+
+    Images ``(N, 28, 28)`` get magic ``0x00000803`` and labels ``(N,)`` get ``0x00000801``.
+    """
+    if array.dtype != np.uint8:
+        raise ValueError(f"IDX files here hold unsigned bytes, not {array.dtype}")
+    header = struct.pack(f">I{array.ndim}I", _IDX_UBYTE << 8 | array.ndim, *array.shape)
+    return header + np.ascontiguousarray(array).tobytes()
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip with no file name and time 0 in the header, so the same data always gives the same bytes."""
+    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+
+
+def labels_as_bytes(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Labels as ``uint8``, the only label type that MNIST readers expect.
+
+    Raises:
+        InputError: the config has more than 256 classes.
+    """
+    if num_classes > 256:
+        raise InputError(f"a config with {num_classes} classes does not fit MNIST's one-byte labels; use --format npz")
+    return labels.astype(np.uint8)
+
+
+# --- npz ---------------------------------------------------------------------------------------------------------
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """What ``numpy.savez_compressed`` writes, but with fixed timestamps so the bytes are reproducible."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+
+def export_paths(config: str, file_format: str, out: Path) -> list[Path]:
+    """The files that ``export_config`` writes for a format.
+
+    Raises:
+        InputError: an unknown format.
+    """
+    if file_format == "idx":
+        return [out / name for name in IDX_FILES.values()]
+    if file_format == "npz":
+        return [out / f"{config}.npz"]
+    raise InputError(f"--format {file_format!r} is not one of {', '.join(FORMATS)}")
+
+
+def export_config(
+    config: str,
+    file_format: str,
+    out: str | Path,
+    build_dir: str | Path = DEFAULT_BUILD_DIR,
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Writes a config in MNIST's formats and returns the paths written.
+
+    ``idx`` writes MNIST's four gzipped files into ``out``, so an MNIST reader pointed at ``out``
+    loads the config; ``npz`` writes ``out/<config>.npz`` with ``x_train``, ``y_train``, ``x_test``,
+    ``y_test`` (``uint8``, as in Keras' ``mnist.npz``). Every file is written under a temporary
+    name and renamed into place.
+
+    Raises:
+        InputError: an unknown format, a missing config, an output that exists without
+            ``overwrite``, or an ``out`` that is a file.
+    """
+    out = Path(out)
+    paths = export_paths(config, file_format, out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    existing = [path for path in paths if path.exists()]
+    if existing and not overwrite:
+        raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    folder = config_folder(config, build_dir)
+    metadata = read_metadata(folder)
+    num_classes = len(metadata["numeral_system"]["class_names"])
+    splits = {split: load_split(folder, split, metadata) for split in ("train", "test")}
+    if file_format == "idx":
+        contents = {}
+        for (split, kind), name in IDX_FILES.items():
+            images, labels = splits[split]
+            array = images if kind == "images" else labels_as_bytes(labels, num_classes)
+            contents[out / name] = gzip_bytes(idx_bytes(array))
+    else:
+        arrays = {}
+        for split, (images, labels) in splits.items():
+            arrays[f"x_{split}"] = images
+            # Keras' mnist.npz holds uint8 labels; a config too large for them keeps int64.
+            arrays[f"y_{split}"] = labels.astype(np.uint8) if num_classes <= 256 else labels
+        contents = {paths[0]: npz_bytes(arrays)}
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in contents.items():
+        write_atomic(path, data)
+    return paths

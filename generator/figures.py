@@ -1,0 +1,294 @@
+"""The figures of a config, as PNG, for the dataset card and the README.
+
+    afro-mnist figures geez --out figures/
+
+writes four images, named after the config:
+
+- ``geez-exemplars.png``: each font's exemplar of every class, MNIST-normalised (the paper's Fig. 2);
+- ``geez-samples.png``: random training images, one column per class;
+- ``geez-class-means.png``: the mean training image of each class (the paper's Fig. 4);
+- ``geez-deformation-sweep.png``: one exemplar under the recipe with its elastic strength (alpha)
+  scaled from 0 to 4 times its own, one row per strength (the paper's Fig. 11). Each column keeps
+  one seed, so down a column the random displacement field is the same and only its strength grows;
+  the row at 1x is exactly what the generator draws for that seed.
+
+The confusion matrix of ``afro-mnist evaluate-real`` is drawn here too. Everything is drawn with
+Pillow and NumPy.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import albumentations as A
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from generator.errors import InputError
+from generator.export import config_folder, load_split
+from generator.fonts import family_name
+from generator.generate import Synthesizer, exemplar_canvases
+from generator.layout import DEFAULT_BUILD_DIR, read_metadata, sha256_file, write_atomic
+from generator.normalize import FRAME, mnist_normalize
+from generator.recipe import default_recipe
+from generator.registry import NumeralSystem
+from generator.tiling import tile
+
+FIGURES = ("exemplars", "samples", "class-means", "deformation-sweep")
+ELASTIC_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+ZOOM = 3  # screen pixels per image pixel: 28 px digits are too small to read on a card
+_PAD = 6
+_FONT_SIZE = 14
+
+
+# --- the grids ---------------------------------------------------------------------------------------------------
+
+
+def exemplar_rows(system: NumeralSystem) -> list[list[np.ndarray]]:
+    """``[font][label]``: every font's exemplar of every class, MNIST-normalised."""
+    return [[mnist_normalize(canvas) for canvas in font_canvases] for font_canvases in exemplar_canvases(system)]
+
+
+def sample_rows(
+    images: np.ndarray, labels: np.ndarray, num_classes: int, per_class: int = 8, seed: int = 0
+) -> list[list[np.ndarray]]:
+    """``[sample][label]``: images of each class drawn at random without replacement.
+
+    That is ``per_class`` rows, or fewer if a class has fewer images.
+
+    Raises:
+        InputError: a class has no images at all.
+    """
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(labels == label) for label in range(num_classes)]
+    empty = [label for label in range(num_classes) if not len(members[label])]
+    if empty:
+        raise InputError(f"class {empty[0]} has no training images; regenerate the config")
+    per_class = min(per_class, *(len(m) for m in members))
+    columns = [images[rng.choice(m, per_class, replace=False)] for m in members]
+    return [[column[row] for column in columns] for row in range(per_class)]
+
+
+def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """The mean image of each class, ``float64`` ``(num_classes, 28, 28)`` in 0..255."""
+    sums = np.zeros((num_classes, *images.shape[1:]), np.float64)
+    np.add.at(sums, labels, images)
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    return sums / np.maximum(counts, 1)[:, None, None]
+
+
+def stretch(image: np.ndarray) -> np.ndarray:
+    """A non-negative image scaled so its brightest pixel is 255, as ``uint8``: a mean is dim."""
+    peak = float(image.max())
+    return np.round(image * (255 / peak) if peak else image).astype(np.uint8)
+
+
+def elastic_recipe(scale: float) -> A.Compose:
+    """The default recipe with its ElasticTransform's alpha multiplied by ``scale``; nothing else changes."""
+    serialised = A.to_dict(default_recipe())
+    for transform in serialised["transform"]["transforms"]:
+        if transform["__class_fullname__"] == "ElasticTransform":
+            transform["alpha"] *= scale
+            return A.from_dict(serialised)
+    raise ValueError("the default recipe has no ElasticTransform to scale")
+
+
+def deformation_sweep(
+    system: NumeralSystem,
+    scales: Sequence[float] = ELASTIC_SCALES,
+    seeds: Sequence[int] = range(8),
+    label: int = 0,
+    font: int = 0,
+) -> list[list[np.ndarray]]:
+    """``[scale][seed]``: one exemplar through the recipe at each elastic strength, for each seed.
+
+    The recipe draws its random numbers in the same order whatever alpha is, so a seed gives the
+    same pen width, affine transform and displacement field at every scale.
+    """
+    canvases = exemplar_canvases(system)
+    rows = []
+    for scale in scales:
+        synthesizer = Synthesizer(canvases, elastic_recipe(scale))
+        row = []
+        for seed in seeds:
+            synthesizer.recipe.set_random_seed(seed)
+            row.append(synthesizer.image(label, font))
+        rows.append(row)
+    return rows
+
+
+# --- drawing -----------------------------------------------------------------------------------------------------
+
+
+@cache
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=_FONT_SIZE)
+
+
+def _text_size(text: str) -> tuple[int, int]:
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=_font())
+    return right - left, bottom - top
+
+
+def annotate(
+    body: Image.Image,
+    *,
+    title: str = "",
+    row_labels: Sequence[str] = (),
+    row_centres: Sequence[float] = (),
+    column_labels: Sequence[str] = (),
+    column_centres: Sequence[float] = (),
+) -> Image.Image:
+    """``body`` on a white sheet, with a title above, labels left of its rows and above its columns.
+
+    Centres are in ``body``'s pixels.
+    """
+    line = _text_size("Ag")[1] + _PAD
+    left = max((_text_size(text)[0] for text in row_labels), default=-2 * _PAD) + 2 * _PAD
+    top = _PAD + (line if title else 0) + (line if column_labels else 0)
+    width = max(left + body.width, _text_size(title)[0] + _PAD) + _PAD
+    sheet = Image.new("RGB", (width, top + body.height + _PAD), "white")
+    sheet.paste(body.convert("RGB"), (left, top))
+    draw = ImageDraw.Draw(sheet)
+    if title:
+        draw.text((_PAD, _PAD), title, fill="black", font=_font(), anchor="la")
+    for text, centre in zip(column_labels, column_centres, strict=True):
+        draw.text((left + centre, top - _PAD // 2), text, fill="black", font=_font(), anchor="md")
+    for text, centre in zip(row_labels, row_centres, strict=True):
+        draw.text((left - _PAD, top + centre), text, fill="black", font=_font(), anchor="rm")
+    return sheet
+
+
+def grid_figure(
+    rows: list[list[np.ndarray]],
+    *,
+    title: str,
+    row_labels: Sequence[str] = (),
+    column_labels: Sequence[str] = (),
+    zoom: int = ZOOM,
+) -> Image.Image:
+    """Rows of 28x28 images tiled by ``generator.tiling.tile``, enlarged, titled and labelled."""
+    grid = tile(rows)
+    gap = (grid.shape[1] - len(rows[0]) * FRAME) / (len(rows[0]) + 1)
+    centres = [zoom * (gap + index * (FRAME + gap) + FRAME / 2) for index in range(max(len(rows), len(rows[0])))]
+    body = Image.fromarray(grid).resize((grid.shape[1] * zoom, grid.shape[0] * zoom), Image.Resampling.NEAREST)
+    return annotate(
+        body,
+        title=title,
+        row_labels=row_labels,
+        row_centres=centres[: len(row_labels)],
+        column_labels=column_labels,
+        column_centres=centres[: len(column_labels)],
+    )
+
+
+def confusion_matrix_image(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Image.Image:
+    """A confusion matrix (rows true, columns predicted) as a heat map with the count in each cell.
+
+    Each cell's shade is its share of the true class's images, so rows compare whatever their sizes.
+    """
+    cell = 40
+    count = len(class_names)
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    # From white (0) to a deep blue (1), a ramp that stays readable in greyscale print.
+    white, blue = np.array([255, 255, 255]), np.array([8, 48, 107])
+    colours = np.round(white + shares[..., None] * (blue - white)).astype(np.uint8)
+    body = Image.fromarray(np.kron(colours, np.ones((cell, cell, 1), np.uint8)))
+    draw = ImageDraw.Draw(body)
+    for true in range(count):
+        for predicted in range(count):
+            ink = "white" if shares[true, predicted] > 0.5 else "black"
+            centre = ((predicted + 0.5) * cell, (true + 0.5) * cell)
+            draw.text(centre, str(matrix[true, predicted]), fill=ink, font=_font(), anchor="mm")
+    for edge in range(count + 1):  # grid lines, so that empty cells still read as cells
+        draw.line([(edge * cell, 0), (edge * cell, count * cell)], fill=(200, 200, 200))
+        draw.line([(0, edge * cell), (count * cell, edge * cell)], fill=(200, 200, 200))
+    centres = [(index + 0.5) * cell for index in range(count)]
+    return annotate(
+        body,
+        title="; ".join(part for part in (title, "rows: true class, columns: predicted") if part),
+        row_labels=list(class_names),
+        row_centres=centres,
+        column_labels=list(class_names),
+        column_centres=centres,
+    )
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# --- the command -------------------------------------------------------------------------------------------------
+
+
+def figure_paths(config: str, out: Path) -> list[Path]:
+    return [out / f"{config}-{name}.png" for name in FIGURES]
+
+
+def write_figures(
+    system: NumeralSystem,
+    out: str | Path,
+    build_dir: str | Path = DEFAULT_BUILD_DIR,
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Draws the four figures of a generated config into ``out`` and returns their paths.
+
+    Exemplars and the sweep come from the numeral system's fonts; samples and means from the
+    config's training split, which must have been generated with those same fonts.
+
+    Raises:
+        InputError: the config is missing or was made with other fonts, an output exists without
+            ``overwrite``, ``out`` is a file, or ``seed`` is negative.
+    """
+    out = Path(out)
+    paths = figure_paths(system.name, out)
+    if seed < 0:
+        raise InputError(f"--seed {seed} must be a non-negative integer")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    existing = [path for path in paths if path.exists()]
+    if existing and not overwrite:
+        raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    folder = config_folder(system.name, build_dir)
+    metadata = read_metadata(folder)
+    if [font["sha256"] for font in metadata["fonts"]] != [sha256_file(path) for path in system.fonts]:
+        raise InputError(
+            f"{folder} was generated with other fonts than config {system.name!r} has now; "
+            "regenerate it, or pass the --spec it was made with"
+        )
+    images, labels = load_split(folder, "train", metadata)
+    names = list(system.class_names)
+    figures = [
+        grid_figure(
+            exemplar_rows(system),
+            title=f"{system.script} numerals: the exemplar of each font",
+            row_labels=[family_name(path) for path in system.fonts],
+            column_labels=names,
+        ),
+        grid_figure(
+            sample_rows(images, labels, system.num_classes, seed=seed),
+            title=f"{system.name}: random training images",
+            column_labels=names,
+        ),
+        grid_figure(
+            [[stretch(mean) for mean in class_means(images, labels, system.num_classes)]],
+            title=f"{system.name}: mean training image per class",
+            column_labels=names,
+        ),
+        grid_figure(
+            deformation_sweep(system),
+            title=f"{system.name}: elastic alpha scaled, one seed per column",
+            row_labels=[f"alpha x{scale:g}" for scale in ELASTIC_SCALES],
+        ),
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    for figure, path in zip(figures, paths, strict=True):
+        write_atomic(path, png_bytes(figure))
+    return paths
