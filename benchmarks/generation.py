@@ -28,9 +28,10 @@ from pathlib import Path
 import albumentations as A
 import cv2
 
-from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, exemplar_canvases, generate
+from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, generate
 from generator.recipe import default_recipe, load_recipe, save_recipe
 from generator.registry import DEFAULT_CONFIGS, builtin_systems
+from generator.synthesis import exemplar_canvases
 
 _state: dict = {}
 

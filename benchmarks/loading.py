@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
-from generator.export import DEFAULT_BUILD_DIR, config_folder, load_data
+from generator.export import config_folder, load_data
+from generator.layout import DEFAULT_BUILD_DIR
 
 TARGET = 1.5
 

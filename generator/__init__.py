@@ -8,7 +8,17 @@ The pieces, in the order data flows through them:
 - ``recipe``: the albumentations pipeline that deforms exemplars, saved beside the data it made;
 - ``shards``: the parquet schema with Hugging Face features and the shard writer;
 - ``generate``: seeding, worker processes, atomic config folders and their metadata;
-- ``preview`` and ``cli``: the ``afro-mnist`` command.
+- ``layout``: the dataset repository's file names and atomic writes;
+- ``card`` and ``publish``: the dataset card and root files, and the atomic push to the Hub;
+- ``baseline`` and ``realdata``: LeNet-5, and real handwriting normalised like generated data;
+- ``export``, ``figures``, ``tiling`` and ``preview``: drop-in formats and pictures;
+- ``cli``: the ``afro-mnist`` command.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# albumentations asks PyPI for a newer version on import unless told not to: a generator that must
+# give the same bytes offline has no business calling out, in the main process or in any worker.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import ArgumentParser, InputError
-from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, generate
 from generator.layout import DEFAULT_BUILD_DIR
 from generator.registry import DEFAULT_CONFIGS, resolve
 
@@ -29,6 +28,9 @@ PROG = "afro-mnist"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, not at the top: worker processes import this module too, and need none of it.
+    from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
+
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -61,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == "generate":
+        from generator.generate import generate
+
         systems = resolve(args.configs, args.spec)
         written = generate(
             systems,

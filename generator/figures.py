@@ -30,11 +30,11 @@ from PIL import Image, ImageDraw, ImageFont
 from generator.errors import InputError
 from generator.export import config_folder, load_split
 from generator.fonts import family_name
-from generator.generate import Synthesizer, exemplar_canvases
 from generator.layout import DEFAULT_BUILD_DIR, read_metadata, sha256_file, write_atomic
 from generator.normalize import FRAME, mnist_normalize
 from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
+from generator.synthesis import Synthesizer, exemplar_canvases
 from generator.tiling import tile
 
 FIGURES = ("exemplars", "samples", "class-means", "deformation-sweep")

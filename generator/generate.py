@@ -20,19 +20,20 @@ from importlib.metadata import version
 from pathlib import Path
 
 import albumentations as A
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 import generator
+from generator import worker
 from generator.card import write_repository_files
 from generator.errors import InputError
-from generator.fonts import family_name, render_exemplars
+from generator.fonts import family_name
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
-from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, EmptyImageError, mnist_normalize, to_canvas
+from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE
 from generator.recipe import default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
+from generator.synthesis import exemplar_canvases, init_worker, render_chunk
 
 DEFAULT_TRAIN_SIZE = 60_000
 DEFAULT_TEST_SIZE = 10_000
@@ -43,8 +44,6 @@ ROWS_PER_SHARD = 10_000
 _OUTPUT_LIBRARIES = ("albumentations", "albucore", "opencv-python-headless", "numpy", "pillow", "pyarrow")
 # Seed-stream purposes, so that no two uses of the seed ever share a stream.
 _PLAN, _CHUNK = 0, 1
-# A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
-_MAX_REDRAWS = 20
 
 
 @dataclass(frozen=True)
@@ -100,73 +99,18 @@ def plan_chunks(
     return chunks
 
 
-class Synthesizer:
-    """Turns exemplar canvases into finished PNG images with one seeded recipe."""
-
-    def __init__(self, canvases: list[list[np.ndarray]], recipe: A.Compose):
-        self.canvases = canvases
-        self.recipe = recipe
-
-    def image(self, label: int, font: int) -> np.ndarray:
-        """One deformed, MNIST-normalised 28x28 image, drawn from the recipe's current random state."""
-        for _ in range(_MAX_REDRAWS):
-            deformed = self.recipe(image=self.canvases[font][label])["image"]
-            try:
-                return mnist_normalize(deformed)
-            except EmptyImageError:
-                continue
-        raise RuntimeError(f"the recipe erased label {label} of font {font} {_MAX_REDRAWS} times running")
-
-    def render(self, labels: tuple[int, ...], fonts: tuple[int, ...], seed: int) -> list[bytes]:
-        self.recipe.set_random_seed(seed)
-        return [encode_png(self.image(label, font)) for label, font in zip(labels, fonts, strict=True)]
-
-
-# PNGs are stored unfiltered and uncompressed, and the parquet pages are compressed with zstd
-# instead: across a row group of similar digits zstd beats per-image deflate (about 240 bytes an
-# image against 360), and encoding costs 7 us instead of 50. OpenCV applies the flags in order.
-_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".png", image, _PNG_PARAMS)
-    if not ok:
-        raise RuntimeError("OpenCV could not encode a PNG")
-    return encoded.tobytes()
-
-
-def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray]]:
-    """``[font][label]`` canvases ready for the recipe; checks every font on the way."""
-    return [[to_canvas(glyph) for glyph in glyphs] for glyphs in render_exemplars(system)]
-
-
-# Worker processes keep one Synthesizer per config, built once by the pool's initializer.
-_synthesizers: dict[str, Synthesizer] = {}
-
-
-def _init_worker(canvases: dict[str, list[list[np.ndarray]]], recipe: dict) -> None:
-    cv2.setNumThreads(1)  # the pool is the parallelism; OpenCV's own threads would oversubscribe
-    _synthesizers.clear()
-    for config, config_canvases in canvases.items():
-        _synthesizers[config] = Synthesizer(config_canvases, A.from_dict(recipe))
-
-
-def _render_chunk(chunk: Chunk) -> list[bytes]:
-    return _synthesizers[chunk.config].render(chunk.labels, chunk.fonts, chunk.seed)
-
-
 def _render_all(
     chunks: list[Chunk], canvases: dict[str, list[list[np.ndarray]]], recipe: dict, workers: int
 ) -> Iterator[list[bytes]]:
     """Renders chunks on ``workers`` processes and yields their images in chunk order."""
     if workers == 1:
-        _init_worker(canvases, recipe)
-        yield from map(_render_chunk, chunks)
+        init_worker(canvases, recipe)
+        yield from map(render_chunk, chunks)
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(canvases, recipe)) as pool:
-        yield from pool.imap(_render_chunk, chunks)
+    with context.Pool(workers, initializer=worker.start, initargs=(canvases, recipe)) as pool:
+        yield from pool.imap(render_chunk, chunks)
 
 
 def check_sizes(systems: list[NumeralSystem], train_size: int, test_size: int) -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.generate import Synthesizer, exemplar_canvases
 from generator.layout import write_atomic
 from generator.normalize import FRAME, mnist_normalize
 from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
+from generator.synthesis import Synthesizer, exemplar_canvases
 from generator.tiling import GAP, GREY, png_bytes, tile
 
 _SEPARATOR = 6  # px of grey between the exemplar rows and the samples

@@ -13,9 +13,9 @@ from PIL import Image
 from generator import figures
 from generator.errors import InputError
 from generator.export import load_data
-from generator.generate import Synthesizer, exemplar_canvases
 from generator.recipe import default_recipe
 from generator.registry import builtin_systems
+from generator.synthesis import Synthesizer, exemplar_canvases
 from tests.test_cli import assert_one_line_error, run_cli
 
 

@@ -20,9 +20,11 @@ import pytest
 from PIL import Image
 
 from generator.errors import InputError
-from generator.generate import METADATA_FILE, RECIPE_FILE, Synthesizer, exemplar_canvases, generate, plan_chunks
+from generator.generate import generate, plan_chunks
+from generator.layout import METADATA_FILE, RECIPE_FILE
 from generator.recipe import load_recipe
 from generator.registry import builtin_systems, load_spec
+from generator.synthesis import Synthesizer, exemplar_canvases
 from tests.conftest import TINY, write_spec
 
 SYSTEMS = sorted(builtin_systems())

@@ -9,10 +9,10 @@ import pytest
 
 from generator.errors import InputError
 from generator.fonts import check_coverage, render_exemplars, render_glyph
-from generator.generate import Synthesizer, exemplar_canvases
 from generator.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize
 from generator.recipe import default_recipe
 from generator.registry import builtin_systems
+from generator.synthesis import Synthesizer, exemplar_canvases
 from tests.conftest import font_without
 
 SYSTEMS = sorted(builtin_systems())
