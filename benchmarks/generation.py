@@ -70,8 +70,15 @@ def bare_recipe_rate(recipe_path: Path, images: int, processes: int) -> float:
 
 
 def run_child(configs: list[str], train_size: int, test_size: int, workers: int) -> dict:
-    """Runs the whole pipeline in a fresh process and returns its wall time and peak memory."""
-    command = [sys.executable, __file__, "--child", json.dumps([configs, train_size, test_size, workers])]
+    """Runs the whole pipeline in a fresh process and returns its wall time and peak memory.
+
+    The process is started with ``python -c``, as the ``afro-mnist`` command is from a script that
+    imports little: a spawned worker re-imports its parent's main file, and this file imports far
+    more than the command does.
+    """
+    here = str(Path(__file__).parent)
+    code = f"import sys; sys.path.insert(0, {here!r}); import generation; generation._child(sys.argv[1])"
+    command = [sys.executable, "-c", code, json.dumps([configs, train_size, test_size, workers])]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
