@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from typing import Any
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
+
+from generator.layout import write_atomic
 
 SYSTEMS_DIR = Path(__file__).resolve().parents[1] / "generator" / "numeral_systems"
 COMMON_LICENSE_RE = re.compile(r"/usr/share/common-licenses/([A-Za-z]+(?:-[0-9.]*[0-9])?)")
@@ -51,20 +52,6 @@ class BundleError(Exception):
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that no reader ever sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600, which would hide the bundle from other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def debian_version(package: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from generator.cli import main
 from generator.generate import generate
 from generator.registry import NumeralSystem, builtin_systems, format_code_point
 
@@ -54,6 +55,20 @@ def _toml(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(value)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("afro-mnist: error: ")
+    for needle in needles:
+        assert needle in lines[0]
 
 
 @pytest.fixture(scope="session")

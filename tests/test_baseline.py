@@ -20,7 +20,7 @@ from generator.layout import BASELINE_FILE
 from generator.normalize import mnist_normalize
 from generator.realdata import evaluate_real, prepare_real_image, read_real
 from generator.registry import builtin_systems
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error, run_cli
 
 torch = pytest.importorskip("torch")
 

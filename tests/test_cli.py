@@ -7,22 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.cli import main
-from tests.conftest import font_without, write_spec
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    return code, capsys.readouterr().err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("afro-mnist: error: ")
-    for needle in needles:
-        assert needle in lines[0]
+from tests.conftest import assert_one_line_error, font_without, run_cli, write_spec
 
 
 @pytest.fixture

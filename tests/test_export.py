@@ -17,8 +17,7 @@ from PIL import Image
 from generator import export
 from generator.errors import InputError
 from generator.export import IDX_FILES, export_config, load_data
-from tests.conftest import TINY
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.conftest import TINY, assert_one_line_error, run_cli
 
 
 def read_idx(path: Path) -> tuple[int, np.ndarray]:

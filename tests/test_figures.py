@@ -16,7 +16,7 @@ from generator.export import load_data
 from generator.recipe import default_recipe
 from generator.registry import builtin_systems
 from generator.synthesis import Synthesizer, exemplar_canvases
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error, run_cli
 
 
 def test_figures_command_writes_four_pngs(capsys, tiny_build: Path, tmp_path: Path):

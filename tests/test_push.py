@@ -24,7 +24,7 @@ from generator.layout import METADATA_FILE
 from generator.publish import main as push_main
 from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec
 from scripts import push_to_hub
-from tests.conftest import TINY, write_spec
+from tests.conftest import TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
 
 REPO_ID = "ada/afro_mnist"
@@ -64,15 +64,6 @@ def push(
     captured = capsys.readouterr()
     assert WRITE_TOKEN not in captured.out + captured.err, "the token is never printed"
     return code, captured.out, captured.err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("afro-mnist: error: ")
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def card_yaml(files: dict[str, bytes]) -> dict:
