@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from generator.layout import BASELINE_FILE, METADATA_FILE, config_folders, write_atomic
+from generator.layout import BASELINE_FILE, config_folders, read_metadata, write_atomic
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIGS
 from generator.tiling import png_bytes, tile
 
@@ -77,7 +77,7 @@ def read_config(folder: Path) -> ConfigRecord:
     """Reads a generated config folder: its metadata and, if present, its baseline result."""
     baseline_path = folder / BASELINE_FILE
     return ConfigRecord(
-        metadata=json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")),
+        metadata=read_metadata(folder),
         baseline=json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.is_file() else None,
         folder=folder,
     )

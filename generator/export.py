@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
+from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, config_folders, read_metadata, write_atomic
 
 FORMATS = ("idx", "npz")
 
@@ -67,7 +67,7 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
         raise InputError(f"build folder {build_dir} does not exist; {make_it}")
     folder = build_dir / config
     if not folder.is_dir():
-        found = sorted(p.name for p in build_dir.iterdir() if (p / METADATA_FILE).is_file())
+        found = [path.name for path in config_folders(build_dir)]
         listing = ", ".join(found) if found else "none"
         raise InputError(f"config {config!r} is not in {build_dir} (configs there: {listing}); {make_it}")
     if not (folder / METADATA_FILE).is_file():

@@ -217,12 +217,7 @@ def check_local_configs(source: Path, names: list[str] | None) -> list[ConfigRec
             raise PublishError(f"config {name!r} is not in --from {source} (it has: {known}); generate it first")
     records = []
     for name in dict.fromkeys(names):
-        try:
-            record = read_config(source / name)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PublishError(
-                f"{source / name} has an unreadable {METADATA_FILE} ({exc}); {_regenerate(name)}"
-            ) from None
+        record = read_config(source / name)  # an unreadable metadata.json raises InputError, naming it
         check_shards(record)
         records.append(record)
     return records
