@@ -2,11 +2,13 @@
 
     afro-mnist generate [--configs NAME ...] [--spec FILE.toml] [--out DIR] [--seed N]
                         [--train-size N] [--test-size N] [--workers N] [--overwrite]
+                        [--exemplars DIR [--exemplar-weight W]] [--recipe FILE.json] [--no-sanitize]
     afro-mnist preview CONFIG --out FILE.png [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist baseline CONFIG [--from DIR] [--epochs N] [--seed N] [--batch-size N] [--overwrite]
     afro-mnist evaluate-real CONFIG --real DIR|FILE.npz [--from DIR] [--out DIR] [--no-denoise] ...
     afro-mnist export CONFIG --format idx|npz --out DIR [--from DIR] [--overwrite]
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
+    afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
 
 Bad input ends with one line on stderr that names the bad value, and exit status 2.
 """
@@ -30,6 +32,7 @@ PROG = "afro-mnist"
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: worker processes import this module too, and need none of it.
     from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
+    from generator.seeds import DEFAULT_WEIGHT
 
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -44,6 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--test-size", type=int, default=DEFAULT_TEST_SIZE, metavar="N", help="images in test")
     gen.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: all cores")
     gen.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
+    gen.add_argument(
+        "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
+    )
+    gen.add_argument(
+        "--exemplar-weight",
+        type=float,
+        default=DEFAULT_WEIGHT,
+        metavar="W",
+        help=f"share of images drawn from the seeds, in (0, 1]; 1 uses seeds alone (default: {DEFAULT_WEIGHT})",
+    )
+    gen.add_argument("--recipe", type=Path, metavar="FILE.json", help="an albumentations recipe saved as JSON")
+    gen.add_argument(
+        "--no-sanitize", dest="sanitize", action="store_false", help="keep samples that look like another class"
+    )
 
     pre = commands.add_parser("preview", help="write a PNG of a config's exemplars and samples")
     pre.add_argument("config")
@@ -63,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == "generate":
-        from generator.generate import generate
+        from generator.generate import generate, sanitation_summary
+        from generator.layout import read_metadata
 
         systems = resolve(args.configs, args.spec)
+        recipe = _read_recipe(args.recipe) if args.recipe else None
         written = generate(
             systems,
             args.out,
@@ -74,8 +93,13 @@ def run(args: argparse.Namespace) -> None:
             test_size=args.test_size,
             workers=args.workers,
             overwrite=args.overwrite,
+            recipe=recipe,
+            exemplars_dir=args.exemplars,
+            exemplar_weight=args.exemplar_weight,
+            sanitize=args.sanitize,
         )
         for folder in written:
+            print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
             print(folder)
     elif args.command == "preview":
         from generator.preview import write_preview
@@ -97,9 +121,9 @@ def run(args: argparse.Namespace) -> None:
         publish.push(args)
 
 
-# --- downstream commands: they use a generated build (baseline, evaluate-real, export, figures) -------------------
+# --- downstream commands: they use a generated build (baseline, evaluate-real, export, figures, stats) ------------
 
-DOWNSTREAM_COMMANDS = ("baseline", "evaluate-real", "export", "figures")
+DOWNSTREAM_COMMANDS = ("baseline", "evaluate-real", "export", "figures", "stats")
 DEFAULT_REAL_OUT = Path("build/evaluate_real")
 
 
@@ -150,6 +174,14 @@ def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
     figs.add_argument("--spec", action="append", type=Path, metavar="FILE")
     figs.add_argument("--seed", type=int, default=0, help="picks the random samples (default: 0)")
     figs.add_argument("--overwrite", action="store_true", help="replace existing figures")
+
+    stats = commands.add_parser("stats", help="Morpho-MNIST shape measures per class, beside real digits if given")
+    stats.add_argument("config")
+    stats.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
+    stats.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
+    stats.add_argument("--real", type=Path, metavar="DIR|FILE.npz", help="real digits: class subfolders, or x/y arrays")
+    stats.add_argument("--out", type=Path, metavar="DIR", help="write <config>-stats.json and <config>-stats.png here")
+    stats.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
 def _run_downstream_command(args: argparse.Namespace) -> None:
@@ -204,6 +236,28 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
         (system,) = resolve([args.config], args.spec)
         for path in write_figures(system, args.out, args.build_dir, seed=args.seed, overwrite=args.overwrite):
             print(path)
+    elif args.command == "stats":
+        from generator.stats import run_stats
+
+        result = run_stats(
+            args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
+        )
+        print(result.table)
+        for path in result.written:
+            print(path)
+
+
+def _read_recipe(path: Path):
+    from generator.recipe import load_recipe
+
+    if not path.is_file():
+        raise InputError(f"--recipe {path} does not exist; give a recipe.json saved by albumentations.save")
+    try:
+        return load_recipe(path)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"--recipe {path} is not an albumentations recipe ({exc}); save one with albumentations.save"
+        ) from None
 
 
 def _epoch_printer(epochs: int) -> Callable[[int, float], None]:

@@ -29,11 +29,21 @@ from generator.card import write_repository_files
 from generator.errors import InputError
 from generator.fonts import family_name
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
-from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE
+from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize
 from generator.recipe import default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
+from generator.sanitation import BLUR_SIGMA, MARGIN
+from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
-from generator.synthesis import exemplar_canvases, init_worker, render_chunk
+from generator.synthesis import (
+    MAX_SANITATION_REDRAWS,
+    Exemplars,
+    Rendered,
+    exemplar_canvases,
+    init_worker,
+    render_chunk,
+    templates_for,
+)
 
 DEFAULT_TRAIN_SIZE = 60_000
 DEFAULT_TEST_SIZE = 10_000
@@ -55,7 +65,7 @@ class Chunk:
     shard: int
     start: int
     labels: tuple[int, ...]
-    fonts: tuple[int, ...]
+    sources: tuple[int, ...]
     seed: int
 
 
@@ -69,18 +79,35 @@ def seed_stream(seed: int, config: str, split: str, purpose: int, index: int = 0
     return np.random.SeedSequence([seed, config_key, SPLITS.index(split), purpose, index])
 
 
-def plan_split(system: NumeralSystem, split: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The label and font index of every image of a split: equal counts per class, shuffled."""
+def plan_split(
+    system: NumeralSystem, split: str, size: int, seed: int, seeds: SeedSet | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The label and exemplar source of every image of a split: equal counts per class, shuffled.
+
+    A source below the font count is a font; with handwritten ``seeds``, a share ``seeds.weight`` of
+    the images instead get source ``fonts + i``, seed ``i`` of their class, each seed equally likely.
+    """
     rng = np.random.default_rng(seed_stream(seed, system.name, split, _PLAN))
     labels = rng.permutation(np.repeat(np.arange(system.num_classes), size // system.num_classes))
-    fonts = rng.integers(len(system.fonts), size=size)
-    return labels, fonts
+    sources = rng.integers(len(system.fonts), size=size)
+    if seeds is not None:
+        per_class = np.array([len(seeds.canvases(label)) for label in range(system.num_classes)])
+        from_seed = rng.random(size) < seeds.weight
+        picks = (rng.random(size) * per_class[labels]).astype(np.int64)
+        sources = np.where(from_seed, len(system.fonts) + picks, sources)
+    return labels, sources
 
 
 def plan_chunks(
-    system: NumeralSystem, split: str, size: int, seed: int, chunk_size: int, rows_per_shard: int
+    system: NumeralSystem,
+    split: str,
+    size: int,
+    seed: int,
+    chunk_size: int,
+    rows_per_shard: int,
+    seeds: SeedSet | None = None,
 ) -> list[Chunk]:
-    labels, fonts = plan_split(system, split, size, seed)
+    labels, sources = plan_split(system, split, size, seed, seeds)
     chunks = []
     for start in range(0, size, chunk_size):
         stop = min(start + chunk_size, size)
@@ -92,24 +119,22 @@ def plan_chunks(
                 shard=start // rows_per_shard,
                 start=start,
                 labels=tuple(labels[start:stop].tolist()),
-                fonts=tuple(fonts[start:stop].tolist()),
+                sources=tuple(sources[start:stop].tolist()),
                 seed=chunk_seed,
             )
         )
     return chunks
 
 
-def _render_all(
-    chunks: list[Chunk], canvases: dict[str, list[list[np.ndarray]]], recipe: dict, workers: int
-) -> Iterator[list[bytes]]:
+def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: dict, workers: int) -> Iterator[Rendered]:
     """Renders chunks on ``workers`` processes and yields their images in chunk order."""
     if workers == 1:
-        init_worker(canvases, recipe)
+        init_worker(exemplars, recipe)
         yield from map(render_chunk, chunks)
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=worker.start, initargs=(canvases, recipe)) as pool:
+    with context.Pool(workers, initializer=worker.start, initargs=(exemplars, recipe)) as pool:
         yield from pool.imap(render_chunk, chunks)
 
 
@@ -136,6 +161,10 @@ def generate(
     progress: bool = True,
     chunk_size: int = CHUNK_SIZE,
     rows_per_shard: int = ROWS_PER_SHARD,
+    recipe: A.Compose | None = None,
+    exemplars_dir: Path | None = None,
+    exemplar_weight: float = DEFAULT_WEIGHT,
+    sanitize: bool = True,
 ) -> list[Path]:
     """Generates one folder per numeral system under ``out`` and returns their paths.
 
@@ -159,19 +188,44 @@ def generate(
     for system in systems:
         if (out / system.name).exists() and not overwrite:
             raise InputError(f"output {out / system.name} already exists; pass --overwrite to replace it")
-    canvases = {system.name: exemplar_canvases(system) for system in systems}
+    if exemplars_dir is not None:
+        check_weight(exemplar_weight)
+        if len(systems) != 1:
+            names = " ".join(system.name for system in systems)
+            raise InputError(
+                f"--exemplars {exemplars_dir} serves one config, not {names}; pass --configs with one name"
+            )
+    exemplars: dict[str, Exemplars] = {}
+    seed_sets: dict[str, SeedSet] = {}
+    for system in systems:
+        canvases = exemplar_canvases(system)
+        seed_images = None
+        if exemplars_dir is not None:
+            font_images = [[mnist_normalize(canvas) for canvas in font] for font in canvases]
+            seed_sets[system.name] = read_seeds(exemplars_dir, system, font_images, exemplar_weight)
+            seed_images = [
+                [seed.image for seed in seed_sets[system.name].kept if seed.label == label]
+                for label in range(system.num_classes)
+            ]
+        seed_canvases = (
+            [seed_sets[system.name].canvases(label) for label in range(system.num_classes)] if seed_sets else None
+        )
+        templates = templates_for(canvases, seed_images) if sanitize else None
+        exemplars[system.name] = Exemplars(canvases, seed_canvases, templates)
 
-    recipe = default_recipe()
+    recipe = recipe if recipe is not None else default_recipe()
     recipe_dict = A.to_dict(recipe)
     sizes = {"train": train_size, "test": test_size}
     chunks = [
         chunk
         for system in systems
         for split in SPLITS
-        for chunk in plan_chunks(system, split, sizes[split], seed, chunk_size, rows_per_shard)
+        for chunk in plan_chunks(
+            system, split, sizes[split], seed, chunk_size, rows_per_shard, seed_sets.get(system.name)
+        )
     ]
     out.mkdir(parents=True, exist_ok=True)
-    rendered = _render_all(chunks, canvases, recipe_dict, workers)
+    rendered = _render_all(chunks, exemplars, recipe_dict, workers)
     bar = tqdm(total=sum(sizes.values()) * len(systems), unit="img", disable=None if progress else True)
     written = []
     with bar:
@@ -183,8 +237,10 @@ def generate(
             partial.mkdir()
             try:
                 save_recipe(recipe, partial / RECIPE_FILE)
-                shards = _write_shards(system, partial, config_chunks, rendered, sizes, rows_per_shard, bar)
+                shards, redraws = _write_shards(system, partial, config_chunks, rendered, sizes, rows_per_shard, bar)
                 metadata = _metadata(system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard)
+                metadata["exemplars"] = _exemplars_metadata(system, seed_sets.get(system.name))
+                metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
                 # The metadata file is written last: a folder without it never passes as complete.
                 (partial / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
                 written.append(_publish(partial, out / system.name))
@@ -200,16 +256,24 @@ def _write_shards(
     system: NumeralSystem,
     folder: Path,
     chunks: list[Chunk],
-    rendered: Iterator[list[bytes]],
+    rendered: Iterator[Rendered],
     sizes: dict[str, int],
     rows_per_shard: int,
     bar: tqdm,
-) -> dict[str, list[ShardInfo]]:
+) -> tuple[dict[str, list[ShardInfo]], dict[str, dict[str, np.ndarray]]]:
+    """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts."""
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
+    redraws = {
+        split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class")}
+        for split in SPLITS
+    }
     writer: ShardWriter | None = None
     writer_split = ""
     for chunk in chunks:
-        pngs = next(rendered)
+        result = next(rendered)
+        pngs = result.pngs
+        redraws[chunk.split]["redrawn"] += result.redrawn
+        redraws[chunk.split]["kept_out_of_class"] += result.kept_out_of_class
         name = shard_name(chunk.split, chunk.shard, math.ceil(sizes[chunk.split] / rows_per_shard))
         if writer is None or writer.path.name != name:
             if writer is not None:
@@ -219,7 +283,7 @@ def _write_shards(
         bar.update(len(pngs))
     if writer is not None:
         shards[writer_split].append(writer.close())
-    return shards
+    return shards, redraws
 
 
 def _publish(partial: Path, final: Path) -> Path:
@@ -287,3 +351,58 @@ def _metadata(
             for split in SPLITS
         },
     }
+
+
+def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None) -> dict:
+    return {
+        "fonts": len(system.fonts),
+        "handwritten_seeds": seeds.metadata(system.class_names) if seeds is not None else None,
+    }
+
+
+def _sanitation_metadata(
+    system: NumeralSystem, sanitize: bool, sizes: dict[str, int], redraws: dict[str, dict[str, np.ndarray]]
+) -> dict:
+    """What sanitation did to the generated samples, per split and class."""
+    if not sanitize:
+        return {"samples": None}
+    return {
+        "samples": {
+            "rule": (
+                "a sample is redrawn when, after a Gaussian blur, its Pearson correlation with some other "
+                "class's exemplars beats that with its own class's by more than the margin; after "
+                "max_redraws rejections the last draw is kept"
+            ),
+            "blur_sigma": BLUR_SIGMA,
+            "margin": MARGIN,
+            "max_redraws": MAX_SANITATION_REDRAWS,
+            **{
+                split: {
+                    "redrawn": int(redraws[split]["redrawn"].sum()),
+                    "redrawn_share": float(redraws[split]["redrawn"].sum() / sizes[split]),
+                    "kept_out_of_class": int(redraws[split]["kept_out_of_class"].sum()),
+                    "redrawn_per_class": dict(zip(system.class_names, redraws[split]["redrawn"].tolist(), strict=True)),
+                }
+                for split in SPLITS
+            },
+        }
+    }
+
+
+def sanitation_summary(metadata: dict) -> str:
+    """A config's sanitation in a few lines, for the terminal."""
+    config = metadata["config"]
+    lines = []
+    seeds = metadata["exemplars"]["handwritten_seeds"]
+    if seeds is not None:
+        lines.append(f"{config}: {len(seeds['kept'])} handwritten seeds kept, {len(seeds['dropped'])} left out")
+        lines += [f"  left out {seed['file']}: {seed['reason']}" for seed in seeds["dropped"]]
+    samples = metadata["sanitation"]["samples"]
+    if samples is not None:
+        for split in SPLITS:
+            info = samples[split]
+            lines.append(
+                f"{config} {split}: {info['redrawn']} draws ({info['redrawn_share']:.2%}) redrawn as out of class, "
+                f"{info['kept_out_of_class']} kept after {samples['max_redraws']} redraws"
+            )
+    return "\n".join(lines)

@@ -98,10 +98,11 @@ def remove_paper(image: np.ndarray, *, noise_margin: bool = True) -> np.ndarray:
     return np.round(ink * (255 / peak)).astype(np.uint8)
 
 
-def prepare_real_image(grey: np.ndarray, *, denoise: bool = True) -> np.ndarray:
-    """Any greyscale image of one digit -> the 28x28 ``uint8`` image the generator would have made.
+def clean_real_image(grey: np.ndarray, *, denoise: bool = True) -> np.ndarray:
+    """Any greyscale image of one digit -> white ink on black ``uint8``, at the image's own size.
 
-    See the module's docstring for the steps.
+    Steps 1-3 of the module's docstring: polarity, paper and specks. ``prepare_real_image`` then
+    normalises the result MNIST's way; handwritten seeds are instead put on the recipe's canvas.
 
     Args:
         grey: a 2-D array of grey levels (0 black .. 255 white), ink either dark or light.
@@ -115,7 +116,18 @@ def prepare_real_image(grey: np.ndarray, *, denoise: bool = True) -> np.ndarray:
         image = cv2.medianBlur(np.clip(np.round(image), 0, 255).astype(np.uint8), 3).astype(np.float32)
     if ink_is_dark(image):
         image = 255 - image
-    return mnist_normalize(remove_paper(image, noise_margin=denoise))
+    return remove_paper(image, noise_margin=denoise)
+
+
+def prepare_real_image(grey: np.ndarray, *, denoise: bool = True) -> np.ndarray:
+    """Any greyscale image of one digit -> the 28x28 ``uint8`` image the generator would have made.
+
+    See the module's docstring for the steps.
+
+    Raises:
+        EmptyImageError: the image holds no ink.
+    """
+    return mnist_normalize(clean_real_image(grey, denoise=denoise))
 
 
 def read_grey(path: Path) -> np.ndarray:

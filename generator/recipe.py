@@ -2,30 +2,64 @@
 
 The recipe works on the ``WORKING_SIZE`` canvas (white ink on black) before MNIST normalisation. It
 is saved beside every config it made with albumentations' own serialisation, so that anyone can
-reload it with ``albumentations.load(path)`` and rerun it on an exemplar canvas.
+reload it with ``load_recipe(path)`` (``albumentations.load`` after ``import generator.transforms``)
+and rerun it on an exemplar canvas.
+
+The recipe is built from named ingredients, each one thing that handwriting has and typesetting
+lacks. ``INGREDIENTS`` lists them in the order a pen would add them; the default recipe uses all of
+them, and ``benchmarks/real_transfer.py`` measures what each one adds by leaving the later ones out.
+The same recipe serves every script: nothing in it is tuned to one script's digits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import albumentations as A
 import cv2
 
 from generator.normalize import WORKING_BOX
+from generator.transforms import InkPressure, PenStroke, StrokeGaps
 
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
 # MNIST's 20 px, so sigma doubles; the field's amplitude falls as 1/sigma, so alpha grows fourfold.
 _SCALE = WORKING_BOX / 20
 
+# name -> what it adds, in pipeline order.
+INGREDIENTS = {
+    "elastic": "elastic deformation at the scale of the whole digit (Simard et al. 2003)",
+    "affine": "slant, rotation, aspect and scale of the hand",
+    "pen": "one pen's line: the glyph's centreline redrawn with a nib of random width and angle",
+    "fine_elastic": "a second, finer elastic field: the wobble of a hand-drawn line",
+    "ink": "uneven ink along the stroke",
+    "gaps_overshoots": "small gaps where the pen skipped, and stroke ends that run on",
+}
+# The paper's recipe: elastic deformation of the exemplar and nothing else.
+PLAIN = ("elastic",)
 
-def default_recipe(seed: int | None = None) -> A.Compose:
-    """What makes a typeset numeral look handwritten, in the order a pen would add it."""
-    return A.Compose(
-        [
-            # Pen width: fonts draw thinner strokes than MNIST's writers did.
-            A.Morphological(scale=(2, 5), operation="dilation", p=0.7),
-            # Slant, rotation, aspect and size of the hand.
+
+def check_ingredients(ingredients: Iterable[str]) -> tuple[str, ...]:
+    """The ingredients in pipeline order; raises ValueError for an unknown one."""
+    chosen = set(ingredients)
+    unknown = sorted(chosen - set(INGREDIENTS))
+    if unknown:
+        raise ValueError(f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(INGREDIENTS)}")
+    return tuple(name for name in INGREDIENTS if name in chosen)
+
+
+def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | None = None) -> A.Compose:
+    """A Compose of the chosen ingredients, in the order a pen would add them."""
+    chosen = check_ingredients(ingredients)
+    transforms: list[A.BasicTransform] = []
+    if "pen" in chosen:
+        # Nib 3-7 px on the canvas is 1.5-3.5 px in the 28x28 frame: MNIST's strokes are ~2-3 px.
+        overshoot_p = 0.5 if "gaps_overshoots" in chosen else 0.0
+        transforms.append(
+            PenStroke(width=(3.0, 7.0), nib_ratio=(0.5, 1.0), overshoot=(1.0, 6.0), overshoot_p=overshoot_p, p=0.9)
+        )
+    if "affine" in chosen:
+        transforms.append(
             A.Affine(
                 rotate=(-12, 12),
                 shear={"x": (-18, 18), "y": (-5, 5)},
@@ -34,8 +68,10 @@ def default_recipe(seed: int | None = None) -> A.Compose:
                 border_mode=cv2.BORDER_CONSTANT,
                 fill=0,
                 p=0.9,
-            ),
-            # The heart of it: a smooth random displacement field, as in Simard et al.
+            )
+        )
+    if "elastic" in chosen:
+        transforms.append(
             A.ElasticTransform(
                 alpha=34 * _SCALE**2,
                 sigma=4 * _SCALE,
@@ -43,10 +79,29 @@ def default_recipe(seed: int | None = None) -> A.Compose:
                 border_mode=cv2.BORDER_CONSTANT,
                 fill=0,
                 p=1.0,
-            ),
-        ],
-        seed=seed,
-    )
+            )
+        )
+    if "fine_elastic" in chosen:
+        transforms.append(
+            A.ElasticTransform(
+                alpha=6 * _SCALE**2,
+                sigma=1.5 * _SCALE,
+                interpolation=cv2.INTER_LINEAR,
+                border_mode=cv2.BORDER_CONSTANT,
+                fill=0,
+                p=0.7,
+            )
+        )
+    if "ink" in chosen:
+        transforms.append(InkPressure(low=(0.3, 0.8), cells=(2, 5), p=0.5))
+    if "gaps_overshoots" in chosen:
+        transforms.append(StrokeGaps(gaps=(1, 3), size=(4.0, 9.0), p=0.6))
+    return A.Compose(transforms, seed=seed)
+
+
+def default_recipe(seed: int | None = None) -> A.Compose:
+    """Every ingredient: what makes a typeset numeral look handwritten."""
+    return build_recipe(INGREDIENTS, seed)
 
 
 def save_recipe(recipe: A.Compose, path: Path) -> None:
@@ -54,4 +109,7 @@ def save_recipe(recipe: A.Compose, path: Path) -> None:
 
 
 def load_recipe(path: Path) -> A.Compose:
+    """A recipe saved by ``save_recipe``, or any albumentations pipeline saved as JSON."""
+    import generator.transforms  # noqa: F401  (registers the custom transforms with albumentations' loader)
+
     return A.load(str(path), data_format="json")

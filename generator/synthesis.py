@@ -6,43 +6,92 @@ Hugging Face or card code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import albumentations as A
 import cv2
 import numpy as np
 
+import generator.transforms  # noqa: F401  (the recipe's own transforms must be registered to load it)
 from generator.fonts import render_exemplars
 from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.registry import NumeralSystem
+from generator.sanitation import Templates
 
 if TYPE_CHECKING:
     from generator.generate import Chunk
 
 # A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
 _MAX_REDRAWS = 20
+# A sample that sanitation finds out of its class is redrawn at most this many times; after that the
+# last draw is kept (and counted), so that an exemplar that itself resembles another class cannot stall.
+MAX_SANITATION_REDRAWS = 5
 
 
 class Synthesizer:
-    """Turns exemplar canvases into finished PNG images with one seeded recipe."""
+    """Turns exemplar canvases into finished PNG images with one seeded recipe.
 
-    def __init__(self, canvases: list[list[np.ndarray]], recipe: A.Compose):
+    Args:
+        canvases: ``[font][label]`` font exemplar canvases.
+        recipe: the albumentations pipeline.
+        seeds: ``[label]`` lists of handwritten seed canvases; for a label, source ``len(canvases) + i``
+            is its seed ``i``.
+        templates: when given, samples that correlate better with another class are redrawn
+            (see ``generator.sanitation``).
+    """
+
+    def __init__(
+        self,
+        canvases: list[list[np.ndarray]],
+        recipe: A.Compose,
+        seeds: list[list[np.ndarray]] | None = None,
+        templates: Templates | None = None,
+    ):
         self.canvases = canvases
         self.recipe = recipe
+        self.seeds = seeds
+        self.templates = templates
+        self.redrawn = np.zeros(len(canvases[0]), np.int64)
+        self.kept_out_of_class = np.zeros(len(canvases[0]), np.int64)
 
-    def image(self, label: int, font: int) -> np.ndarray:
+    def exemplar(self, label: int, source: int) -> np.ndarray:
+        fonts = len(self.canvases)
+        return self.canvases[source][label] if source < fonts else self.seeds[label][source - fonts]
+
+    def image(self, label: int, source: int) -> np.ndarray:
         """One deformed, MNIST-normalised 28x28 image, drawn from the recipe's current random state."""
+        exemplar = self.exemplar(label, source)
+        rejected = 0
         for _ in range(_MAX_REDRAWS):
-            deformed = self.recipe(image=self.canvases[font][label])["image"]
             try:
-                return mnist_normalize(deformed)
+                image = mnist_normalize(self.recipe(image=exemplar)["image"])
             except EmptyImageError:
                 continue
-        raise RuntimeError(f"the recipe erased label {label} of font {font} {_MAX_REDRAWS} times running")
+            if self.templates is None or self.templates.out_of_class(image, label) is None:
+                return image
+            if rejected == MAX_SANITATION_REDRAWS:
+                self.kept_out_of_class[label] += 1
+                return image
+            rejected += 1
+            self.redrawn[label] += 1
+        raise RuntimeError(f"the recipe erased label {label} of source {source} {_MAX_REDRAWS} times running")
 
-    def render(self, labels: tuple[int, ...], fonts: tuple[int, ...], seed: int) -> list[bytes]:
+    def render(self, labels: tuple[int, ...], sources: tuple[int, ...], seed: int) -> Rendered:
         self.recipe.set_random_seed(seed)
-        return [encode_png(self.image(label, font)) for label, font in zip(labels, fonts, strict=True)]
+        self.redrawn[:] = 0
+        self.kept_out_of_class[:] = 0
+        pngs = [encode_png(self.image(label, source)) for label, source in zip(labels, sources, strict=True)]
+        return Rendered(pngs, self.redrawn.tolist(), self.kept_out_of_class.tolist())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A chunk's images, and per class how many draws sanitation rejected or had to keep."""
+
+    pngs: list[bytes]
+    redrawn: list[int]
+    kept_out_of_class: list[int]
 
 
 # PNGs are stored unfiltered and uncompressed, and the parquet pages are compressed with zstd
@@ -63,16 +112,38 @@ def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray]]:
     return [[to_canvas(glyph) for glyph in glyphs] for glyphs in render_exemplars(system)]
 
 
+@dataclass(frozen=True)
+class Exemplars:
+    """What one config's workers draw from: font canvases, seed canvases, and sanitation templates."""
+
+    canvases: list[list[np.ndarray]]
+    seeds: list[list[np.ndarray]] | None
+    templates: Templates | None
+
+    def synthesizer(self, recipe: A.Compose) -> Synthesizer:
+        return Synthesizer(self.canvases, recipe, self.seeds, self.templates)
+
+
+def templates_for(canvases: list[list[np.ndarray]], seed_images: list[list[np.ndarray]] | None = None) -> Templates:
+    """Sanitation templates: every font exemplar and kept seed, MNIST-normalised, with its class."""
+    images = [mnist_normalize(canvas) for font in canvases for canvas in font]
+    labels = [label for font in canvases for label in range(len(font))]
+    for label, seeds in enumerate(seed_images or []):
+        images += seeds
+        labels += [label] * len(seeds)
+    return Templates.from_images(images, labels, len(canvases[0]))
+
+
 # Worker processes keep one Synthesizer per config, built once by the pool's initializer.
 _synthesizers: dict[str, Synthesizer] = {}
 
 
-def init_worker(canvases: dict[str, list[list[np.ndarray]]], recipe: dict) -> None:
+def init_worker(exemplars: dict[str, Exemplars], recipe: dict) -> None:
     cv2.setNumThreads(1)  # the pool is the parallelism; OpenCV's own threads would oversubscribe
     _synthesizers.clear()
-    for config, config_canvases in canvases.items():
-        _synthesizers[config] = Synthesizer(config_canvases, A.from_dict(recipe))
+    for config, config_exemplars in exemplars.items():
+        _synthesizers[config] = config_exemplars.synthesizer(A.from_dict(recipe))
 
 
-def render_chunk(chunk: Chunk) -> list[bytes]:
-    return _synthesizers[chunk.config].render(chunk.labels, chunk.fonts, chunk.seed)
+def render_chunk(chunk: Chunk) -> Rendered:
+    return _synthesizers[chunk.config].render(chunk.labels, chunk.sources, chunk.seed)

@@ -8,13 +8,15 @@ the worker marks it absent before albumentations is first imported. The main pro
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    from generator.synthesis import Exemplars
 
 
-def start(canvases: dict[str, list[list[np.ndarray]]], recipe: dict) -> None:
+def start(exemplars: dict[str, Exemplars], recipe: dict) -> None:
     """The pool's initializer: builds this worker's synthesizers (see ``synthesis.init_worker``)."""
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     from generator import synthesis
 
-    synthesis.init_worker(canvases, recipe)
+    synthesis.init_worker(exemplars, recipe)

@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """Rebuild the bundled numeral-only font subsets from Debian font packages.
 
-For each ``generator/numeral_systems/<name>/spec.toml``, every ``[[fonts]]`` table's ``debian_file`` is
-subset with fontTools to the system's numeral code points, renamed if its licence reserves the name, and
-written beside the spec as ``fonts/<stem>.ttf|.otf`` (byte-identical for the same source and fontTools),
-with ``fonts/<stem>.LICENSE.txt`` (the package's copyright file plus each common licence it cites) and
+For each built-in ``generator/numeral_systems/<name>/spec.toml`` and each example
+``examples/<name>/spec.toml``, every ``[[fonts]]`` table's ``debian_file`` is subset with fontTools to the
+system's numeral code points, renamed if its licence reserves the name, and written beside the spec as
+``fonts/<stem>.ttf|.otf`` (byte-identical for the same source and fontTools), with
+``fonts/<stem>.LICENSE.txt`` (the package's copyright file plus each common licence it cites) and
 ``fonts/manifest.json`` (provenance and SHA-256 checksums, no dates).
 
-Needs fontTools, Pillow and the Debian packages named in the specs::
+Needs fontTools, Pillow and the Debian packages named in the specs (the last two lines: the examples)::
 
     apt-get install fonts-noto-core fonts-senamirmir-washra fonts-sil-abyssinica fonts-freefont-ttf
     apt-get install fonts-unifont fonts-mph-2b-damase fonts-evertype-conakry fonts-dejavu-core
-    python scripts/bundle_fonts.py                    # rebuild every system
-    python scripts/bundle_fonts.py --systems vai nko  # rebuild some
+    apt-get install fonts-lohit-taml fonts-meera-inimai fonts-lohit-mlym fonts-rit-sundar
+    apt-get install fonts-smc-chilanka fonts-smc-gayathri fonts-smc-keraleeyam fonts-smc-manjari
+    apt-get install fonts-smc-meera fonts-smc-rachana fonts-smc-raghumalayalamsans fonts-smc-suruma
+    apt-get install fonts-smc-uroob fonts-smc-anjalioldlipi fonts-smc-dyuthi fonts-smc-karumbi
+    python scripts/bundle_fonts.py                      # rebuild every system, built-in and example
+    python scripts/bundle_fonts.py --systems vai tamil  # rebuild some
     python scripts/bundle_fonts.py --check            # verify the bundle is reproducible
 
 Exit status: 0 on success, 1 if ``--check`` finds a difference, 2 if a package, file or code point
@@ -38,8 +43,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from generator.layout import write_atomic
 
-SYSTEMS_DIR = Path(__file__).resolve().parents[1] / "generator" / "numeral_systems"
-COMMON_LICENSE_RE = re.compile(r"/usr/share/common-licenses/([A-Za-z]+(?:-[0-9.]*[0-9])?)")
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEMS_DIR = ROOT / "generator" / "numeral_systems"
+EXAMPLES_DIR = ROOT / "examples"
+# A licence name such as GPL-3, LGPL-2.1 or CC0-1.0; a trailing "+" ("GPL-3+") is not part of the file name.
+COMMON_LICENSE_RE = re.compile(r"/usr/share/common-licenses/([A-Za-z][A-Za-z0-9]*(?:-[0-9.]*[0-9])?)")
 # Every name record that presents the font's name to users; all are replaced on renaming.
 USER_NAME_IDS = frozenset({1, 2, 3, 4, 6, 16, 17, 18, 20, 21, 22, 25})
 # Isolated digits need no shaping, kerning or maths data; these tables only add bytes.
@@ -80,6 +88,8 @@ def licence_text(package: str) -> str:
     parts = [copyright_file.read_text(encoding="utf-8")]
     for name in dict.fromkeys(COMMON_LICENSE_RE.findall(parts[0])):
         path = Path("/usr/share/common-licenses") / name
+        if not path.is_file():
+            raise BundleError(f"{copyright_file} cites {path}, which is missing; run: apt-get install base-files")
         parts.append(f"\n{'=' * 72}\nFull text of {path}:\n{'=' * 72}\n\n{path.read_text('utf-8')}")
     return "".join(parts)
 
@@ -195,12 +205,23 @@ def build_system(spec_path: Path, out_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def check(names: list[str]) -> int:
+def find_systems() -> dict[str, Path]:
+    """Map each system's folder name to its folder: the built-ins, then the examples."""
+    systems: dict[str, Path] = {}
+    for parent in (SYSTEMS_DIR, EXAMPLES_DIR):
+        for spec_path in sorted(parent.glob("*/spec.toml")):
+            name = spec_path.parent.name
+            if name in systems:
+                raise BundleError(f"{spec_path.parent} and {systems[name]} share the name {name!r}; rename one")
+            systems[name] = spec_path.parent
+    return systems
+
+
+def check(systems: dict[str, Path]) -> int:
     """Rebuild into a temporary directory; return 1 if any committed subset differs."""
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            system_dir = SYSTEMS_DIR / name
+        for name, system_dir in systems.items():
             manifest_path = system_dir / "fonts" / "manifest.json"
             committed = json.loads(manifest_path.read_text()) if manifest_path.is_file() else []
             expected = {record["path"]: record["subset_sha256"] for record in committed}
@@ -218,20 +239,20 @@ def check(names: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    available = sorted(path.parent.name for path in SYSTEMS_DIR.glob("*/spec.toml"))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--systems", nargs="+", metavar="NAME", choices=available, default=available, help="default: all"
-    )
-    parser.add_argument("--check", action="store_true", help="rebuild in a temporary directory and compare")
-    args = parser.parse_args(argv)
     # Some sources (e.g. Conakry) have odd head dates that make fontTools warn harmlessly.
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
+        available = find_systems()
+        names = list(available)
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--systems", nargs="+", metavar="NAME", choices=names, default=names, help="default: all")
+        parser.add_argument("--check", action="store_true", help="rebuild in a temporary directory and compare")
+        args = parser.parse_args(argv)
+        systems = {name: available[name] for name in args.systems}
         if args.check:
-            return check(args.systems)
-        for name in args.systems:
-            records = build_system(SYSTEMS_DIR / name / "spec.toml", SYSTEMS_DIR / name)
+            return check(systems)
+        for name, system_dir in systems.items():
+            records = build_system(system_dir / "spec.toml", system_dir)
             total = sum(record["size_bytes"] for record in records)
             print(f"{name}: {len(records)} fonts, {total} bytes")
     except BundleError as exc:

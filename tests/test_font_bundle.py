@@ -1,26 +1,62 @@
-"""The bundled subset fonts: intact, licensed, renamed where their licence asks, and numeral-only."""
+"""The bundled subset fonts, built-in and example: intact, licensed, renamed where their licence asks, numeral-only."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
 
-from generator.registry import builtin_systems
+from generator.fonts import check_coverage, render_glyph
+from generator.registry import NumeralSystem, builtin_systems, load_spec
 
-SYSTEMS = sorted(builtin_systems())
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLE_SCRIPT = ROOT / "scripts" / "bundle_fonts.py"
+EXAMPLE_SPECS = sorted((ROOT / "examples").glob("*/spec.toml"))
+# The example systems: first code point (ten digits from it, classes "0" to "9"), script and its codes.
+EXAMPLES = {
+    "tamil": (0x0BE6, "Tamil", "Taml", ("tam",)),
+    "malayalam": (0x0D66, "Malayalam", "Mlym", ("mal",)),
+}
+SYSTEMS = sorted(builtin_systems()) + [path.parent.name for path in EXAMPLE_SPECS]
+
+
+@cache
+def systems() -> dict[str, NumeralSystem]:
+    """Every system that scripts/bundle_fonts.py bundles, by folder name: the built-ins, then the examples."""
+    return {**builtin_systems(), **{path.parent.name: load_spec(path) for path in EXAMPLE_SPECS}}
 
 
 def manifest(config: str) -> list[dict]:
-    system = builtin_systems()[config]
+    system = systems()[config]
     return json.loads((system.spec_path.parent / "fonts" / "manifest.json").read_text())
+
+
+def spec_fonts(config: str) -> list[dict]:
+    return tomllib.loads(systems()[config].spec_path.read_text(encoding="utf-8"))["fonts"]
+
+
+def test_examples_are_the_tamil_and_malayalam_digits():
+    assert sorted(path.parent.name for path in EXAMPLE_SPECS) == sorted(EXAMPLES)
+    assert not set(EXAMPLES) & set(builtin_systems()), "an example must not shadow a built-in config"
+    for name, (first, script, iso15924, languages) in EXAMPLES.items():
+        system = systems()[name]
+        assert system.name == name
+        assert not system.is_builtin
+        assert (system.script, system.iso15924, system.languages) == (script, iso15924, languages)
+        assert system.code_points == tuple(range(first, first + 10))
+        assert list(system.class_names) == [str(n) for n in range(10)]
+        assert len(system.fonts) >= 3, "every distinct design of the script, not one font"
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
 def test_manifest_matches_the_bundled_files(config):
-    system = builtin_systems()[config]
+    system = systems()[config]
     root = system.spec_path.parent
     entries = {root / entry["path"]: entry for entry in manifest(config)}
     assert set(entries) == set(system.fonts)
@@ -34,8 +70,16 @@ def test_manifest_matches_the_bundled_files(config):
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
+def test_manifest_records_the_provenance_the_spec_asks_for(config):
+    keys = ("debian_package", "debian_file", "reserved_names")
+    recorded = {entry["path"]: tuple(entry[key] for key in keys) for entry in manifest(config)}
+    asked = {font["path"]: tuple(font[key] for key in keys) for font in spec_fonts(config)}
+    assert recorded == asked, "rebuild with scripts/bundle_fonts.py after editing the spec"
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
 def test_subsets_hold_the_numerals_and_no_reserved_name(config):
-    system = builtin_systems()[config]
+    system = systems()[config]
     for entry in manifest(config):
         with TTFont(system.spec_path.parent / entry["path"]) as font:
             cmap = font.getBestCmap()
@@ -43,3 +87,19 @@ def test_subsets_hold_the_numerals_and_no_reserved_name(config):
         assert set(cmap) == set(system.code_points)
         for reserved in entry["reserved_names"]:
             assert reserved.lower() not in names.lower(), f"{entry['path']} still carries {reserved!r}"
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_every_bundled_font_draws_every_numeral(config):
+    system = systems()[config]
+    for font_path in system.fonts:
+        check_coverage(font_path, system.code_points)
+        for character in system.characters:
+            assert render_glyph(font_path, character).any(), f"{font_path.name} draws {character!r} empty"
+
+
+def test_bundle_script_says_how_to_install_every_package():
+    lines = [line for line in BUNDLE_SCRIPT.read_text().splitlines() if "apt-get install" in line]
+    installed = {word for line in lines for word in re.findall(r"fonts-[\w-]+", line)}
+    needed = {font["debian_package"] for config in SYSTEMS for font in spec_fonts(config)}
+    assert needed <= installed, f"add to the apt-get lines of {BUNDLE_SCRIPT.name}: {sorted(needed - installed)}"

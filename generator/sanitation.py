@@ -1,0 +1,147 @@
+"""Sanitation: anomaly checks on per-class statistics, for handwritten seeds and generated samples.
+
+Crowd-sourced digit sets such as CoMNIST are cleaned by comparing each image with the rest of its
+class. Afro-MNIST does the same twice:
+
+- **Seeds** (``check_seeds``): a handwritten seed is left out when it is *empty* (no ink once the
+  paper is removed), *scribbled* (far more ink than its class: a robust z-score of the inked share
+  of the frame above ``SCRIBBLE_Z``), or *mislabelled* (it correlates better with another class's
+  exemplars than with its own, by more than ``MARGIN``).
+- **Generated samples** (``Templates.out_of_class``): a deformation can bend a digit into another
+  one. A sample that correlates better with another class's exemplars than with its own, by more
+  than ``MARGIN``, is redrawn.
+
+Correlation is Pearson's r between the two images after a Gaussian blur of ``BLUR_SIGMA`` pixels,
+which makes it tolerant of the small shifts and stroke-width changes that every sample has. The
+exemplars of a class are its font exemplars and its kept seeds, all MNIST-normalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from generator.normalize import INK_THRESHOLD
+
+# Blur before correlating, in pixels of the 28x28 frame.
+BLUR_SIGMA = 1.5
+# An image is out of its class when another class beats its own by more than this much correlation.
+MARGIN = 0.05
+# A seed whose inked share of the frame lies this many robust standard deviations above its class's
+# median is a scribble rather than a digit.
+SCRIBBLE_Z = 3.5
+# The robust spread of a class's ink share is never taken as less than this, so that a class of a
+# few near-identical seeds does not flag every slightly bolder one.
+_MIN_INK_SPREAD = 0.03
+_MAD_TO_SIGMA = 1.4826
+
+
+def _vectors(images: np.ndarray) -> np.ndarray:
+    """``(N, 28, 28)`` images -> ``(N, 784)`` blurred, centred, unit-length rows."""
+    blurred = np.stack([cv2.GaussianBlur(image.astype(np.float32), (0, 0), BLUR_SIGMA) for image in images])
+    rows = blurred.reshape(len(images), -1)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-6)
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The exemplars of every class, ready to correlate with.
+
+    Attributes:
+        vectors: ``(T, 784)`` blurred, centred, unit-length exemplars.
+        labels: ``(T,)`` the class of each.
+        num_classes: the number of classes.
+        margin: how much better another class must correlate for an image to be out of its own.
+    """
+
+    vectors: np.ndarray
+    labels: np.ndarray
+    num_classes: int
+    margin: float = MARGIN
+
+    @classmethod
+    def from_images(cls, images: list[np.ndarray], labels: list[int], num_classes: int) -> Templates:
+        return cls(_vectors(np.stack(images)), np.asarray(labels, np.int64), num_classes)
+
+    def class_scores(self, image: np.ndarray, exclude: int | None = None) -> np.ndarray:
+        """The best correlation of ``image`` with each class's exemplars (``-1`` for a class with none).
+
+        ``exclude`` leaves one template out, so that an image can be compared with the rest of its class.
+        """
+        correlations = self.vectors @ _vectors(image[None])[0]
+        if exclude is not None:
+            correlations[exclude] = -np.inf
+        scores = np.full(self.num_classes, -1.0)
+        np.maximum.at(scores, self.labels, correlations)
+        return scores
+
+    def out_of_class(self, image: np.ndarray, label: int) -> int | None:
+        """The class that ``image`` resembles better than its own ``label``, by more than ``MARGIN``; else None."""
+        scores = self.class_scores(image)
+        return _rival(scores, label, self.margin)
+
+
+def _rival(scores: np.ndarray, label: int, margin: float = MARGIN) -> int | None:
+    others = scores.copy()
+    others[label] = -np.inf
+    best = int(np.argmax(others))
+    return best if others[best] > scores[label] + margin else None
+
+
+def ink_share(image: np.ndarray) -> float:
+    """The share of the frame's pixels that hold ink."""
+    return float(np.count_nonzero(image > INK_THRESHOLD)) / image.size
+
+
+def check_seeds(
+    seeds: list[np.ndarray], labels: list[int], fonts: list[np.ndarray], font_labels: list[int], class_names: list[str]
+) -> list[str | None]:
+    """Why each seed should be left out, or None to keep it.
+
+    Args:
+        seeds: MNIST-normalised seed images; an all-black one is empty.
+        labels: the class each seed was filed under.
+        fonts: MNIST-normalised font exemplars, the reference for every class.
+        font_labels: the class of each font exemplar.
+        class_names: for the reasons' wording.
+    """
+    reasons: list[str | None] = [None] * len(seeds)
+    inked = [index for index, seed in enumerate(seeds) if seed.any()]
+    for index in set(range(len(seeds))) - set(inked):
+        reasons[index] = "empty: no ink once the paper is removed"
+
+    # Scribbles first: a blot would otherwise count as part of its class when checking the others.
+    shares = np.array([ink_share(seed) for seed in seeds])
+    for label in sorted({labels[index] for index in inked}):
+        members = [index for index in inked if labels[index] == label]
+        reference = np.concatenate(
+            [shares[members], [ink_share(font) for font, lab in zip(fonts, font_labels, strict=True) if lab == label]]
+        )
+        median = float(np.median(reference))
+        spread = max(_MAD_TO_SIGMA * float(np.median(np.abs(reference - median))), _MIN_INK_SPREAD)
+        for index in members:
+            if (shares[index] - median) / spread > SCRIBBLE_Z:
+                reasons[index] = (
+                    f"scribbled: ink covers {shares[index]:.0%} of the frame against "
+                    f"{median:.0%} for class {class_names[label]}"
+                )
+
+    candidates = [index for index in inked if reasons[index] is None]
+    if not candidates:
+        return reasons
+    images = [seeds[index] for index in candidates] + list(fonts)
+    classes = [labels[index] for index in candidates] + list(font_labels)
+    templates = Templates.from_images(images, classes, len(class_names))
+    for position, index in enumerate(candidates):
+        scores = templates.class_scores(seeds[index], exclude=position)
+        rival = _rival(scores, labels[index])
+        if rival is not None:
+            reasons[index] = (
+                f"mislabelled: looks like class {class_names[rival]} (r={scores[rival]:.2f}) "
+                f"more than class {class_names[labels[index]]} (r={scores[labels[index]]:.2f})"
+            )
+    return reasons
