@@ -30,6 +30,7 @@ _SCALE = WORKING_BOX / 20
 INGREDIENTS = {
     "elastic": "elastic deformation at the scale of the whole digit (Simard et al. 2003)",
     "affine": "slant, rotation, aspect and scale of the hand",
+    "proportions": "uneven proportions: parts of the digit stretched or squeezed against the rest",
     "pen": "one pen's line: the glyph's centreline redrawn with a nib of random width and angle",
     "fine_elastic": "a second, finer elastic field: the wobble of a hand-drawn line",
     "ink": "uneven ink along the stroke",
@@ -68,6 +69,18 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
                 border_mode=cv2.BORDER_CONSTANT,
                 fill=0,
                 p=0.9,
+            )
+        )
+    if "proportions" in chosen:
+        # A 4x4 grid whose lines move by up to 30 % of a cell: a loop grows while a tail shrinks.
+        transforms.append(
+            A.GridDistortion(
+                num_steps=4,
+                distort_limit=(-0.3, 0.3),
+                interpolation=cv2.INTER_LINEAR,
+                border_mode=cv2.BORDER_CONSTANT,
+                fill=0,
+                p=0.7,
             )
         )
     if "elastic" in chosen:

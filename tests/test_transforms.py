@@ -109,3 +109,25 @@ def test_sanitation_redraws_a_sample_that_looks_like_another_class(vai):
     assert len(rendered.pngs) == 3
     assert rendered.redrawn == [0, 2 * MAX_SANITATION_REDRAWS]
     assert rendered.kept_out_of_class == [0, 2]
+
+
+def test_generate_takes_a_saved_recipe(tmp_path: Path, capsys):
+    from generator.layout import RECIPE_FILE
+    from tests.conftest import assert_one_line_error, run_cli
+
+    recipe = tmp_path / "plain.json"
+    save_recipe(build_recipe(PLAIN), recipe)
+    out = tmp_path / "out"
+    args = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20", "--test-size", "10"]
+    code, err = run_cli(capsys, *args, "--workers", "1", "--recipe", str(recipe))
+    assert code == 0, err
+    stored = load_recipe(out / "vai" / RECIPE_FILE)
+    assert [type(t).__name__ for t in stored.transforms] == ["ElasticTransform"]
+
+    (tmp_path / "broken.json").write_text('{"transform": {"__class_fullname__": "NoSuchTransform", "p": 1.0}}')
+    for bad, needle in (
+        (tmp_path / "missing.json", "does not exist"),
+        (tmp_path / "broken.json", "not an albumentations"),
+    ):
+        code, err = run_cli(capsys, *args, "--overwrite", "--recipe", str(bad))
+        assert_one_line_error(code, err, bad.name, needle)
