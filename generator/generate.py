@@ -198,20 +198,9 @@ def generate(
     exemplars: dict[str, Exemplars] = {}
     seed_sets: dict[str, SeedSet] = {}
     for system in systems:
-        canvases = exemplar_canvases(system)
-        seed_images = None
-        if exemplars_dir is not None:
-            font_images = [[mnist_normalize(canvas) for canvas in font] for font in canvases]
-            seed_sets[system.name] = read_seeds(exemplars_dir, system, font_images, exemplar_weight)
-            seed_images = [
-                [seed.image for seed in seed_sets[system.name].kept if seed.label == label]
-                for label in range(system.num_classes)
-            ]
-        seed_canvases = (
-            [seed_sets[system.name].canvases(label) for label in range(system.num_classes)] if seed_sets else None
-        )
-        templates = templates_for(canvases, seed_images) if sanitize else None
-        exemplars[system.name] = Exemplars(canvases, seed_canvases, templates)
+        exemplars[system.name], seeds = _exemplars(system, exemplars_dir, exemplar_weight, sanitize)
+        if seeds is not None:
+            seed_sets[system.name] = seeds
 
     recipe = recipe if recipe is not None else default_recipe()
     recipe_dict = A.to_dict(recipe)
@@ -250,6 +239,23 @@ def generate(
     # The card, sample grids and builder script describe every config now in ``out``.
     write_repository_files(out)
     return written
+
+
+def _exemplars(
+    system: NumeralSystem, exemplars_dir: Path | None, weight: float, sanitize: bool
+) -> tuple[Exemplars, SeedSet | None]:
+    """What a config's workers draw from: its font canvases, its kept seeds, and sanitation's templates."""
+    canvases = exemplar_canvases(system)
+    seeds = None
+    if exemplars_dir is not None:
+        font_images = [[mnist_normalize(canvas) for canvas in font] for font in canvases]
+        seeds = read_seeds(exemplars_dir, system, font_images, weight)
+    labels = range(system.num_classes)
+    seed_canvases = [seeds.canvases(label) for label in labels] if seeds else None
+    templates = None
+    if sanitize:
+        templates = templates_for(canvases, [seeds.images(label) for label in labels] if seeds else None)
+    return Exemplars(canvases, seed_canvases, templates), seeds
 
 
 def _write_shards(

@@ -67,7 +67,12 @@ class SeedSet:
     dropped: tuple[tuple[Seed, str], ...] = field(default=())
 
     def canvases(self, label: int) -> list[np.ndarray]:
+        """The kept seeds of one class on the recipe's canvas."""
         return [seed.canvas for seed in self.kept if seed.label == label and seed.canvas is not None]
+
+    def images(self, label: int) -> list[np.ndarray]:
+        """The kept seeds of one class, MNIST-normalised, in the same order."""
+        return [seed.image for seed in self.kept if seed.label == label and seed.canvas is not None]
 
     def metadata(self, class_names: tuple[str, ...]) -> dict:
         return {

@@ -144,6 +144,10 @@ def as_scan(image: np.ndarray, size: tuple[int, int], rng: np.random.Generator) 
     return np.pad(np.clip(page, 0, 255), ((12, 4), (3, 15)), constant_values=210).round().astype(np.uint8)
 
 
+def blurred(image: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(image.astype(np.float64), (0, 0), 1.0)
+
+
 def correlation(one: np.ndarray, other: np.ndarray) -> float:
     return float(np.corrcoef(one.ravel().astype(float), other.ravel().astype(float))[0, 1])
 
@@ -162,9 +166,9 @@ def test_a_scan_normalises_like_the_generated_image(small_build: Path):
         prepared = prepare_real_image(as_scan(image, (112, 112), rng))
         assert prepared.shape == (28, 28)
         assert prepared.dtype == np.uint8
-        # Generated ink fades in places (InkPressure); on grainy paper its faintest parts fall within
-        # the paper's noise margin and are lost, so the match is close but not perfect.
-        assert correlation(prepared, mnist_normalize(image)) > 0.75
+        # Strokes are 1.5-3.5 px wide, so a one-pixel change of the ink's bounding box (a faint edge
+        # pixel lost to the paper's noise margin) moves them off each other: compare the shapes blurred.
+        assert correlation(blurred(prepared), blurred(mnist_normalize(image))) > 0.85
 
 
 def test_polarity_follows_the_border():
