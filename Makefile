@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= build/afro_mnist
 
-.PHONY: venv dataset push test lint format bench clean
+.PHONY: venv dataset push test lint format bench bench-real clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ format: $(INSTALLED)
 ## bench: speed and memory of generation (several minutes; figures go in README.md)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/generation.py
+
+## bench-real: generated-to-real transfer on the Tamil and Malayalam development sets, with the ablation (about 50 minutes)
+REAL_DIR ?= ../shared/data/realdigits
+bench-real: $(INSTALLED)
+	$(BIN)/python benchmarks/real_transfer.py --real-dir $(REAL_DIR)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
