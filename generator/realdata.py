@@ -192,7 +192,7 @@ def read_real_folder(folder: Path, class_names: list[str], *, denoise: bool = Tr
             raise InputError(f"{entry} is not a class folder; put images in subfolders named {_names(class_names)}")
         if entry.name not in class_names:
             raise InputError(f"{entry}: {entry.name!r} is not a class of this config; use {_names(class_names)}")
-        files = sorted(p for p in entry.rglob("*") if p.is_file() and not _is_hidden(p, entry))
+        files = image_files(entry)
         if not files:
             raise InputError(f"class folder {entry} holds no images; add some or remove the folder")
         for file in files:
@@ -232,8 +232,13 @@ def _prepare(grey: np.ndarray, source: str, denoise: bool) -> np.ndarray:
         raise InputError(f"{source} holds no ink once its background is removed; remove it") from None
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def image_files(folder: Path) -> list[Path]:
+    """The files under ``folder``, sorted, leaving out hidden ones (``.DS_Store``, ``.git/``)."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
 
 
 def _names(class_names: list[str]) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from generator.errors import InputError
 from generator.layout import sha256_file
 from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
-from generator.realdata import clean_real_image, read_grey
+from generator.realdata import clean_real_image, image_files, read_grey
 from generator.registry import NumeralSystem
 from generator.sanitation import check_seeds
 
@@ -126,7 +126,7 @@ def read_seeds(
                 f"--exemplars {folder}: {entry.name!r} is not a class folder of {system.name}; "
                 f"use subfolders named {', '.join(names)}"
             )
-        for file in sorted(p for p in entry.rglob("*") if p.is_file() and not _hidden(p, folder)):
+        for file in image_files(entry):
             seeds.append(_read_seed(file, folder, names.index(entry.name)))
 
     fonts = [image for images in font_images for image in images]
@@ -152,7 +152,3 @@ def _read_seed(file: Path, folder: Path, label: int) -> Seed:
     except EmptyImageError:
         canvas, image = None, np.zeros((28, 28), np.uint8)
     return Seed(file.relative_to(folder).as_posix(), label, sha256_file(file), canvas, image)
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
