@@ -25,6 +25,8 @@ from generator.transforms import InkPressure, PenStroke, StrokeGaps
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
 # MNIST's 20 px, so sigma doubles; the field's amplitude falls as 1/sigma, so alpha grows fourfold.
 _SCALE = WORKING_BOX / 20
+# Every geometric step samples bilinearly and fills what it uncovers with background (black).
+_CANVAS_EDGES = {"interpolation": cv2.INTER_LINEAR, "border_mode": cv2.BORDER_CONSTANT, "fill": 0}
 
 # name -> what it adds, in pipeline order.
 INGREDIENTS = {
@@ -65,9 +67,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
                 rotate=(-12, 12),
                 shear={"x": (-18, 18), "y": (-5, 5)},
                 scale={"x": (0.8, 1.15), "y": (0.9, 1.1)},
-                interpolation=cv2.INTER_LINEAR,
-                border_mode=cv2.BORDER_CONSTANT,
-                fill=0,
+                **_CANVAS_EDGES,
                 p=0.9,
             )
         )
@@ -77,9 +77,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
             A.GridDistortion(
                 num_steps=4,
                 distort_limit=(-0.3, 0.3),
-                interpolation=cv2.INTER_LINEAR,
-                border_mode=cv2.BORDER_CONSTANT,
-                fill=0,
+                **_CANVAS_EDGES,
                 p=0.7,
             )
         )
@@ -88,9 +86,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
             A.ElasticTransform(
                 alpha=34 * _SCALE**2,
                 sigma=4 * _SCALE,
-                interpolation=cv2.INTER_LINEAR,
-                border_mode=cv2.BORDER_CONSTANT,
-                fill=0,
+                **_CANVAS_EDGES,
                 p=1.0,
             )
         )
@@ -99,9 +95,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
             A.ElasticTransform(
                 alpha=6 * _SCALE**2,
                 sigma=1.5 * _SCALE,
-                interpolation=cv2.INTER_LINEAR,
-                border_mode=cv2.BORDER_CONSTANT,
-                fill=0,
+                **_CANVAS_EDGES,
                 p=0.7,
             )
         )

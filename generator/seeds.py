@@ -67,12 +67,12 @@ class SeedSet:
     dropped: tuple[tuple[Seed, str], ...] = field(default=())
 
     def canvases(self, label: int) -> list[np.ndarray]:
-        """The kept seeds of one class on the recipe's canvas."""
-        return [seed.canvas for seed in self.kept if seed.label == label and seed.canvas is not None]
+        """The kept seeds of one class on the recipe's canvas (an empty seed is never kept)."""
+        return [seed.canvas for seed in self.kept if seed.label == label]
 
     def images(self, label: int) -> list[np.ndarray]:
         """The kept seeds of one class, MNIST-normalised, in the same order."""
-        return [seed.image for seed in self.kept if seed.label == label and seed.canvas is not None]
+        return [seed.image for seed in self.kept if seed.label == label]
 
     def metadata(self, class_names: tuple[str, ...]) -> dict:
         return {
@@ -81,12 +81,6 @@ class SeedSet:
             "kept": [_describe(seed, class_names) for seed in self.kept],
             "dropped": [{**_describe(seed, class_names), "reason": reason} for seed, reason in self.dropped],
         }
-
-    def summary(self, system: NumeralSystem) -> str:
-        """One line per dropped seed and a total, for the terminal."""
-        lines = [f"{system.name}: {len(self.kept)} handwritten seeds kept, {len(self.dropped)} left out"]
-        lines += [f"  left out {seed.file}: {reason}" for seed, reason in self.dropped]
-        return "\n".join(lines)
 
 
 def _describe(seed: Seed, class_names: tuple[str, ...]) -> dict:
