@@ -87,12 +87,12 @@ def stretch(image: np.ndarray) -> np.ndarray:
 
 
 def elastic_recipe(scale: float) -> A.Compose:
-    """The default recipe with its ElasticTransform's alpha multiplied by ``scale``; nothing else changes."""
-    serialised = A.to_dict(default_recipe())
-    for transform in serialised["transform"]["transforms"]:
-        if transform["__class_fullname__"] == "ElasticTransform":
-            transform["alpha"] *= scale
-            return A.from_dict(serialised)
+    """The default recipe with its first elastic field's alpha multiplied by ``scale``; nothing else changes."""
+    recipe = default_recipe()
+    for transform in recipe.transforms:
+        if isinstance(transform, A.ElasticTransform):
+            transform.alpha *= scale
+            return recipe
     raise ValueError("the default recipe has no ElasticTransform to scale")
 
 

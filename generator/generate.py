@@ -195,14 +195,14 @@ def generate(
             raise InputError(
                 f"--exemplars {exemplars_dir} serves one config, not {names}; pass --configs with one name"
             )
+    recipe = recipe if recipe is not None else default_recipe()
     exemplars: dict[str, Exemplars] = {}
     seed_sets: dict[str, SeedSet] = {}
     for system in systems:
-        exemplars[system.name], seeds = _exemplars(system, exemplars_dir, exemplar_weight, sanitize)
+        exemplars[system.name], seeds = _exemplars(system, recipe, exemplars_dir, exemplar_weight, sanitize)
         if seeds is not None:
             seed_sets[system.name] = seeds
 
-    recipe = recipe if recipe is not None else default_recipe()
     recipe_dict = A.to_dict(recipe)
     sizes = {"train": train_size, "test": test_size}
     chunks = [
@@ -242,7 +242,7 @@ def generate(
 
 
 def _exemplars(
-    system: NumeralSystem, exemplars_dir: Path | None, weight: float, sanitize: bool
+    system: NumeralSystem, recipe: A.Compose, exemplars_dir: Path | None, weight: float, sanitize: bool
 ) -> tuple[Exemplars, SeedSet | None]:
     """What a config's workers draw from: its font canvases, its kept seeds, and sanitation's templates."""
     canvases = exemplar_canvases(system)
@@ -254,7 +254,7 @@ def _exemplars(
     seed_canvases = [seeds.canvases(label) for label in labels] if seeds else None
     templates = None
     if sanitize:
-        templates = templates_for(canvases, [seeds.images(label) for label in labels] if seeds else None)
+        templates = templates_for(canvases, [seeds.images(label) for label in labels] if seeds else None, recipe)
     return Exemplars(canvases, seed_canvases, templates), seeds
 
 

@@ -13,12 +13,14 @@ class. Afro-MNIST does the same twice:
 
 Correlation is Pearson's r between the two images after a Gaussian blur of ``BLUR_SIGMA`` pixels,
 which makes it tolerant of the small shifts and stroke-width changes that every sample has. The
-exemplars of a class are its font exemplars and its kept seeds, all MNIST-normalised.
+exemplars of a class are its font exemplars (traced with the recipe's pen, when it has one; see
+``generator.synthesis.templates_for``) and its kept seeds, all MNIST-normalised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -75,9 +77,17 @@ class Templates:
         correlations = self.vectors @ _vectors(image[None])[0]
         if exclude is not None:
             correlations[exclude] = -np.inf
+        order, classes, starts = self._by_class
         scores = np.full(self.num_classes, -1.0)
-        np.maximum.at(scores, self.labels, correlations)
+        scores[classes] = np.maximum(np.maximum.reduceat(correlations[order], starts), -1.0)  # -1 if all excluded
         return scores
+
+    @cached_property
+    def _by_class(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The templates' order grouped by class, the classes present, and where each one's group starts."""
+        order = np.argsort(self.labels, kind="stable")
+        classes, starts = np.unique(self.labels[order], return_index=True)
+        return order, classes, starts
 
     def out_of_class(self, image: np.ndarray, label: int) -> int | None:
         """The class that ``image`` resembles better than its own ``label``, by more than ``MARGIN``; else None."""

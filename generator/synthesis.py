@@ -13,11 +13,11 @@ import albumentations as A
 import cv2
 import numpy as np
 
-import generator.transforms  # noqa: F401  (the recipe's own transforms must be registered to load it)
 from generator.fonts import render_exemplars
 from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.registry import NumeralSystem
 from generator.sanitation import Templates
+from generator.transforms import PenStroke  # also registers the recipe's own transforms, to load it
 
 if TYPE_CHECKING:
     from generator.generate import Chunk
@@ -124,14 +124,40 @@ class Exemplars:
         return Synthesizer(self.canvases, recipe, self.seeds, self.templates)
 
 
-def templates_for(canvases: list[list[np.ndarray]], seed_images: list[list[np.ndarray]] | None = None) -> Templates:
-    """Sanitation templates: every font exemplar and kept seed, MNIST-normalised, with its class."""
-    images = [mnist_normalize(canvas) for font in canvases for canvas in font]
-    labels = [label for font in canvases for label in range(len(font))]
+def templates_for(
+    canvases: list[list[np.ndarray]], seed_images: list[list[np.ndarray]] | None = None, recipe: A.Compose | None = None
+) -> Templates:
+    """Sanitation templates: every font exemplar as the recipe's pen draws it, and every kept seed.
+
+    A recipe that starts with a ``PenStroke`` redraws each glyph with one pen, so its samples have
+    the pen's even strokes, not the font's thick and thin ones. Compared with the fonts' own shapes,
+    a sample then looks less like its class than it is, and is redrawn for nothing. So each
+    exemplar is traced, undeformed, with a round nib at the pen's thinnest and thickest, and those
+    are the class's templates. Without a pen the exemplars are taken as they are. Seeds are
+    handwritten already and are taken as they are.
+    """
+    pen = next((t for t in recipe.transforms if isinstance(t, PenStroke)), None) if recipe is not None else None
+    if pen is None:
+        drawn = [canvas for font in canvases for canvas in font]
+        labels = [label for font in canvases for label in range(len(font))]
+    else:
+        tracer = PenStroke(overshoot_p=0.0)
+        drawn = [
+            tracer.apply(canvas, width=width, ratio=1.0, angle=0.0, end_draws=_NO_DRAWS)
+            for width in sorted(set(pen.width))
+            for font in canvases
+            for canvas in font
+        ]
+        labels = [label for _ in sorted(set(pen.width)) for font in canvases for label in range(len(font))]
+    images = [mnist_normalize(canvas) for canvas in drawn]
     for label, seeds in enumerate(seed_images or []):
         images += seeds
         labels += [label] * len(seeds)
     return Templates.from_images(images, labels, len(canvases[0]))
+
+
+# A template's pen runs on no stroke end, so it needs no random draws.
+_NO_DRAWS = np.zeros((2, 1))
 
 
 # Worker processes keep one Synthesizer per config, built once by the pool's initializer.

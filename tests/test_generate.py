@@ -82,9 +82,7 @@ def test_metadata_records_what_is_needed_to_trust_and_rerun(tiny_build: Path):
     assert metadata["libraries"]["albumentations"] == "2.0.8"
     assert metadata["numeral_system"]["code_points"][-1] == "U+1372"
     assert metadata["recipe"] == json.loads((folder / RECIPE_FILE).read_text())
-    assert any(
-        t["__class_fullname__"].endswith("ElasticTransform") for t in metadata["recipe"]["transform"]["transforms"]
-    )
+    assert any(t["__class_fullname__"].endswith("CoarseElastic") for t in metadata["recipe"]["transform"]["transforms"])
     assert len(metadata["fonts"]) == len(builtin_systems()["geez"].fonts)
     for split, size in (("train", TINY["train_size"]), ("test", TINY["test_size"])):
         info = metadata["splits"][split]

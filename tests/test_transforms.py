@@ -11,8 +11,8 @@ import pytest
 
 from generator.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
 from generator.sanitation import Templates
-from generator.synthesis import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases
-from generator.transforms import InkPressure, PenStroke, StrokeGaps
+from generator.synthesis import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
+from generator.transforms import CoarseElastic, InkPressure, PenStroke, StrokeGaps, nib
 
 
 def canvas_with(draw) -> np.ndarray:
@@ -37,6 +37,17 @@ def test_pen_stroke_redraws_a_heavy_stroke_with_the_nib():
     assert 4 <= thickness(thin) <= 7, "a 4-5 px nib, wherever the centreline branches"
     ys, _ = np.nonzero(thin >= 128)
     assert ys.max() - ys.min() >= 30, "the bar's length survives"
+
+
+@pytest.mark.parametrize("width", [3.0, 4.5, 7.0])
+def test_nib_is_centred_at_every_angle(width):
+    for angle in range(0, 180, 15):
+        for ratio in (0.5, 1.0):
+            kernel = nib(width, ratio, angle)
+            assert np.array_equal(kernel, kernel[::-1, ::-1]), "symmetric about its centre: strokes stay put"
+            assert kernel[kernel.shape[0] // 2, kernel.shape[1] // 2] == 1
+        assert np.array_equal(nib(width, 1.0, angle), nib(width, 1.0, 0.0)), "a round nib has no angle"
+    assert nib(width, 0.5, 0.0).sum() < nib(width, 1.0, 0.0).sum()
 
 
 def test_pen_stroke_overshoots_run_on_past_the_ends():
@@ -67,6 +78,32 @@ def test_stroke_gaps_cut_the_stroke_and_only_the_stroke():
     assert pieces >= 2
 
 
+def displacements(transform: A.ElasticTransform, draws: int) -> np.ndarray:
+    """``draws`` fields of the transform on a 64x64 canvas, as (draws, 2, 64, 64) pixel offsets."""
+    transform.set_random_seed(0)
+    ys, xs = np.indices((64, 64), np.float32)
+    fields = []
+    for _ in range(draws):
+        maps = transform.get_params_dependent_on_data({"shape": (64, 64)}, {})
+        fields.append([maps["map_x"] - xs, maps["map_y"] - ys])
+    return np.array(fields)
+
+
+@pytest.mark.parametrize(("alpha", "sigma"), [(136.0, 8.0), (24.0, 3.0), (40.0, 5.0)])
+def test_coarse_elastic_draws_the_field_elastic_transform_draws(alpha, sigma):
+    library = displacements(A.ElasticTransform(alpha=alpha, sigma=sigma), 300)
+    coarse = displacements(CoarseElastic(alpha=alpha, sigma=sigma), 300)
+    inner = np.s_[..., 16:48, 16:48]  # where the digit lies, away from the blur's replicated border
+
+    def correlation(fields: np.ndarray, lag: int) -> float:
+        return float(np.mean(fields[inner][..., :-lag] * fields[inner][..., lag:]) / np.mean(fields[inner] ** 2))
+
+    assert coarse[inner].std() == pytest.approx(library[inner].std(), rel=0.08), "displacements as large"
+    for lag in (1, round(sigma / 2), round(sigma), round(2 * sigma)):
+        assert correlation(coarse, lag) == pytest.approx(correlation(library, lag), abs=0.05), f"as smooth at {lag} px"
+    assert not np.allclose(coarse[0], coarse[1]), "each draw is a new field"
+
+
 @pytest.mark.parametrize("ingredients", [PLAIN, tuple(INGREDIENTS)])
 def test_recipe_is_seeded_and_survives_saving(tmp_path: Path, vai, ingredients):
     exemplar = exemplar_canvases(vai)[0][4]
@@ -85,7 +122,7 @@ def test_recipe_is_seeded_and_survives_saving(tmp_path: Path, vai, ingredients):
 def test_unknown_ingredient_is_refused():
     with pytest.raises(ValueError, match="crayon"):
         build_recipe(["elastic", "crayon"])
-    assert [type(t).__name__ for t in build_recipe(PLAIN).transforms] == ["ElasticTransform"]
+    assert [type(t).__name__ for t in build_recipe(PLAIN).transforms] == ["CoarseElastic"]
     assert len(default_recipe().transforms) > 4
 
 
@@ -95,6 +132,21 @@ def test_templates_name_the_class_an_image_resembles(vai):
     templates = Templates.from_images(images, list(range(vai.num_classes)), vai.num_classes)
     assert templates.out_of_class(images[3], 3) is None
     assert templates.out_of_class(images[3], 5) == 3
+
+
+def test_templates_are_the_exemplars_as_the_recipe_pen_draws_them(vai):
+    canvases = exemplar_canvases(vai)
+    pen = PenStroke(width=(4.0, 4.0), nib_ratio=(1.0, 1.0), overshoot_p=0.0, p=1.0)
+    synthesizer = Synthesizer(canvases, A.Compose([pen]))  # the pen alone: no deformation
+    synthesizer.recipe.set_random_seed(0)
+    drawn = [synthesizer.image(label, 1) for label in range(vai.num_classes)]
+    traced, as_fonts = templates_for(canvases, recipe=synthesizer.recipe), templates_for(canvases)
+    assert len(traced.labels) == len(as_fonts.labels), "one nib width, one template per exemplar"
+    for label, image in enumerate(drawn):
+        assert traced.class_scores(image)[label] == pytest.approx(1.0, abs=1e-5)
+    assert min(as_fonts.class_scores(image)[label] for label, image in enumerate(drawn)) < 0.99
+    two_nibs = templates_for(canvases, recipe=default_recipe())
+    assert len(two_nibs.labels) == 2 * len(as_fonts.labels), "the pen's thinnest and thickest nib"
 
 
 def test_sanitation_redraws_a_sample_that_looks_like_another_class(vai):
@@ -122,7 +174,7 @@ def test_generate_takes_a_saved_recipe(tmp_path: Path, capsys):
     code, err = run_cli(capsys, *args, "--workers", "1", "--recipe", str(recipe))
     assert code == 0, err
     stored = load_recipe(out / "vai" / RECIPE_FILE)
-    assert [type(t).__name__ for t in stored.transforms] == ["ElasticTransform"]
+    assert [type(t).__name__ for t in stored.transforms] == ["CoarseElastic"]
 
     (tmp_path / "broken.json").write_text('{"transform": {"__class_fullname__": "NoSuchTransform", "p": 1.0}}')
     for bad, needle in (
