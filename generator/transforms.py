@@ -3,7 +3,8 @@
 A font draws a digit with a designer's strokes: thick and thin parts, serifs, clean ends and even
 ink. A hand draws the same digit as one line of one pen: the same width all along, ends that stop
 short or run on, ink that fades where the pen pressed less, and small gaps. These transforms add
-exactly that, on the recipe's white-on-black working canvas.
+exactly that, on the recipe's white-on-black working canvas. ``CoarseElastic`` is the library's
+elastic deformation, drawn faster.
 
 They subclass albumentations' own transform classes, so a recipe that uses them is still saved and
 reloaded with ``albumentations.save`` / ``albumentations.load``; the loader only needs this module
