@@ -82,7 +82,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
             )
         )
     # CoarseElastic is ElasticTransform with its smooth field drawn on a coarse grid: the same
-    # deformation at a quarter of the cost.
+    # deformation in distribution, at a fraction of the cost.
     if "elastic" in chosen:
         transforms.append(
             CoarseElastic(

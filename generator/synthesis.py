@@ -141,14 +141,14 @@ def templates_for(
         drawn = [canvas for font in canvases for canvas in font]
         labels = [label for font in canvases for label in range(len(font))]
     else:
-        tracer = PenStroke(overshoot_p=0.0)
+        tracer, widths = PenStroke(overshoot_p=0.0), sorted(set(pen.width))
         drawn = [
             tracer.apply(canvas, width=width, ratio=1.0, angle=0.0, end_draws=_NO_DRAWS)
-            for width in sorted(set(pen.width))
+            for width in widths
             for font in canvases
             for canvas in font
         ]
-        labels = [label for _ in sorted(set(pen.width)) for font in canvases for label in range(len(font))]
+        labels = [label for _ in widths for font in canvases for label in range(len(font))]
     images = [mnist_normalize(canvas) for canvas in drawn]
     for label, seeds in enumerate(seed_images or []):
         images += seeds
