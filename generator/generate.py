@@ -376,8 +376,9 @@ def _sanitation_metadata(
         "samples": {
             "rule": (
                 "a sample is redrawn when, after a Gaussian blur, its Pearson correlation with some other "
-                "class's exemplars beats that with its own class's by more than the margin; after "
-                "max_redraws rejections the last draw is kept"
+                "class's exemplars (traced with the recipe's pen at its thinnest and thickest nib, when it "
+                "has one) beats that with its own class's by more than the margin; after max_redraws "
+                "rejections the last draw is kept"
             ),
             "blur_sigma": BLUR_SIGMA,
             "margin": MARGIN,

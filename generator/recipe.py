@@ -81,31 +81,24 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
                 p=0.7,
             )
         )
-    # CoarseElastic is ElasticTransform with its smooth field drawn on a coarse grid: the same
-    # deformation in distribution, at a fraction of the cost.
     if "elastic" in chosen:
-        transforms.append(
-            CoarseElastic(
-                alpha=34 * _SCALE**2,
-                sigma=4 * _SCALE,
-                **_CANVAS_EDGES,
-                p=1.0,
-            )
-        )
+        transforms.append(_elastic(alpha=34, sigma=4, p=1.0))
     if "fine_elastic" in chosen:
-        transforms.append(
-            CoarseElastic(
-                alpha=6 * _SCALE**2,
-                sigma=1.5 * _SCALE,
-                **_CANVAS_EDGES,
-                p=0.7,
-            )
-        )
+        transforms.append(_elastic(alpha=6, sigma=1.5, p=0.7))
     if "ink" in chosen:
         transforms.append(InkPressure(low=(0.3, 0.8), cells=(2, 5), p=0.5))
     if "gaps_overshoots" in chosen:
         transforms.append(StrokeGaps(gaps=(1, 3), size=(4.0, 9.0), p=0.6))
     return A.Compose(transforms, seed=seed)
+
+
+def _elastic(alpha: float, sigma: float, p: float) -> CoarseElastic:
+    """An elastic field given at MNIST's 28x28 scale, scaled to the working canvas (see ``_SCALE``).
+
+    CoarseElastic is ElasticTransform with its smooth field drawn on a coarse grid: the same
+    deformation in distribution, at a fraction of the cost.
+    """
+    return CoarseElastic(alpha=alpha * _SCALE**2, sigma=sigma * _SCALE, **_CANVAS_EDGES, p=p)
 
 
 def default_recipe(seed: int | None = None) -> A.Compose:

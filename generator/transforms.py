@@ -281,6 +281,7 @@ def _pixel_grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+@lru_cache(maxsize=32)
 def _expected_max(count: int) -> float:
     """The median of the largest of ``count`` absolute standard normal draws."""
     return NormalDist().inv_cdf(1 - math.log(2) / (2 * count))
