@@ -6,10 +6,13 @@
 It reports, as a Markdown table:
 
 - the bare saved recipe alone (``albumentations.load`` of recipe.json applied to exemplar canvases),
-  on 1 and on 2 processes;
+  on 1 and on 2 processes: the median of four samples, taken before, between and after the
+  pipeline runs, since a shared machine's speed drifts over minutes;
 - the whole pipeline (plan, deform, normalise, sanitation, PNG, parquet, metadata) via ``generate()``,
   on 1 and 2 workers, each in a fresh process, with its wall time and peak resident memory; as
   images written per second, and as recipe runs per second (sanitation's redraws included);
+- the whole pipeline on 2 workers without sanitation (``--no-sanitize``): every recipe run is then
+  an image written, which shows what sanitation's redraws and checks cost;
 - peak memory of one config generated at 1/4, 1/2 and all of the given size, to show that memory is
   bounded by shards, not by the dataset.
 """
@@ -19,10 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,7 +77,7 @@ def bare_recipe_rate(recipe_path: Path, images: int, processes: int) -> float:
         return images / (time.perf_counter() - start)
 
 
-def run_child(configs: list[str], train_size: int, test_size: int, workers: int) -> dict:
+def run_child(configs: list[str], train_size: int, test_size: int, workers: int, sanitize: bool = True) -> dict:
     """Runs the whole pipeline in a fresh process and returns its wall time and peak memory.
 
     The process is started with ``python -c``, as the ``afro-mnist`` command is from a script that
@@ -80,25 +86,61 @@ def run_child(configs: list[str], train_size: int, test_size: int, workers: int)
     """
     here = str(Path(__file__).parent)
     code = f"import sys; sys.path.insert(0, {here!r}); import generation; generation._child(sys.argv[1])"
-    command = [sys.executable, "-c", code, json.dumps([configs, train_size, test_size, workers])]
+    command = [sys.executable, "-c", code, json.dumps([configs, train_size, test_size, workers, sanitize])]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
+class WorkerPeaks(threading.Thread):
+    """Samples the peak resident memory (``VmHWM``) of this process's children, the pool's workers.
+
+    ``RUSAGE_CHILDREN`` cannot tell it: on Linux a child's peak starts from its parent's at the
+    fork that precedes ``exec``, so it reports the main process's size at the moment the pool starts.
+    """
+
+    def __init__(self, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.every = every
+        self.peaks: dict[int, int] = {}  # pid -> KiB
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        parent = str(os.getpid())
+        while not self.stopped.wait(self.every):
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+                except OSError:  # the process ended while being read
+                    continue
+                if fields.get("PPid", "").strip() == parent and "VmHWM" in fields:
+                    pid = int(status.parent.name)
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), int(fields["VmHWM"].split()[0]))
+
+    def largest_mib(self) -> float:
+        self.stopped.set()
+        self.join()
+        return max(self.peaks.values(), default=0) / 1024
+
+
 def _child(spec: str) -> None:
-    configs, train_size, test_size, workers = json.loads(spec)
+    configs, train_size, test_size, workers, sanitize = json.loads(spec)
     systems = [builtin_systems()[name] for name in configs]
+    peaks = WorkerPeaks()
+    peaks.start()
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         folders = generate(
-            systems, Path(out), train_size=train_size, test_size=test_size, workers=workers, progress=False
+            systems,
+            Path(out),
+            train_size=train_size,
+            test_size=test_size,
+            workers=workers,
+            progress=False,
+            sanitize=sanitize,
         )
         seconds = time.perf_counter() - start
         # Sanitation redraws some samples: each redraw is one more run of the recipe.
-        redrawn = sum(
-            read_metadata(folder)["sanitation"]["samples"][split]["redrawn"]
-            for folder in folders
-            for split in ("train", "test")
-        )
+        samples = [read_metadata(folder)["sanitation"]["samples"] for folder in folders]
+        redrawn = sum(info[split]["redrawn"] for info in samples if info for split in ("train", "test"))
     images = (train_size + test_size) * len(systems)
     print(
         json.dumps(
@@ -108,9 +150,9 @@ def _child(spec: str) -> None:
                 "seconds": seconds,
                 "rate": images / seconds,
                 "draw_rate": (images + redrawn) / seconds,
-                # ru_maxrss is in KiB on Linux; children are the pool's workers, the largest one counts.
-                "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
+                # The largest worker; with 1 worker the pipeline runs in the main process.
+                "worker_mib": peaks.largest_mib(),
             }
         )
     )
@@ -134,10 +176,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         recipe_path = Path(tmp) / "recipe.json"
         save_recipe(default_recipe(), recipe_path)
-        bare_1 = bare_recipe_rate(recipe_path, args.bare_images, 1)
-        bare_2 = bare_recipe_rate(recipe_path, args.bare_images, 2)
-    whole_1 = run_child(configs, train, test, 1)
-    whole_2 = run_child(configs, train, test, 2)
+
+        def bare() -> tuple[float, float]:
+            return tuple(bare_recipe_rate(recipe_path, args.bare_images, processes) for processes in (1, 2))
+
+        # The machine's speed drifts over minutes, so the bare rates are sampled before, between and
+        # after the pipeline runs, and each ratio uses their median.
+        samples = [bare()]
+        whole_1 = run_child(configs, train, test, 1)
+        samples.append(bare())
+        whole_2 = run_child(configs, train, test, 2)
+        samples.append(bare())
+        unsanitized_2 = run_child(configs, train, test, 2, sanitize=False)
+        samples.append(bare())
+    bare_1, bare_2 = (statistics.median(rates) for rates in zip(*samples, strict=True))
     growth = [
         (fraction, run_child(["vai"], size(DEFAULT_TRAIN_SIZE, fraction), size(DEFAULT_TEST_SIZE, fraction), 2))
         for fraction in (0.25, 0.5, 1.0)
@@ -154,21 +206,33 @@ def main() -> None:
     print(
         f"| bare saved recipe | 2 | {bare_2:,.0f} | {bare_2 / bare_1:.2f} | {bare_2:,.0f} | {bare_2 / bare_1:.2f} | | |"
     )
-    for workers, whole in ((1, whole_1), (2, whole_2)):
+    for what, workers, whole in (
+        ("whole pipeline", 1, whole_1),
+        ("whole pipeline", 2, whole_2),
+        ("whole pipeline, no sanitation", 2, unsanitized_2),
+    ):
         print(
-            f"| whole pipeline | {workers} | {whole['rate']:,.0f} | {whole['rate'] / bare_1:.2f} | "
+            f"| {what} | {workers} | {whole['rate']:,.0f} | {whole['rate'] / bare_1:.2f} | "
             f"{whole['draw_rate']:,.0f} | {whole['draw_rate'] / bare_1:.2f} | "
-            f"{whole['seconds']:.1f} | {whole['main_mib']:.0f} / {whole['worker_mib']:.0f} |"
+            f"{whole['seconds']:.1f} | {whole['main_mib']:.0f} / {_mib(whole['worker_mib'])} |"
         )
+    print()
+    for processes, rates in zip((1, 2), zip(*samples, strict=True), strict=True):
+        spread = f"{min(rates):,.0f} to {max(rates):,.0f} images/s"
+        print(f"Bare recipe on {processes} process(es), {len(rates)} samples: {spread}.")
     share = whole_2["redrawn"] / whole_2["images"]
-    print(f"\nSanitation redrew {whole_2['redrawn']:,} draws ({share:.1%} of the images).")
+    print(f"Sanitation redrew {whole_2['redrawn']:,} draws ({share:.1%} of the images).")
     print("\n| vai, 2 workers | images | wall s | peak MiB main / worker |")
     print("| --- | --- | --- | --- |")
     for fraction, run in growth:
         print(
             f"| {fraction:.2f} x size | {run['images']:,} | {run['seconds']:.1f} | "
-            f"{run['main_mib']:.0f} / {run['worker_mib']:.0f} |"
+            f"{run['main_mib']:.0f} / {_mib(run['worker_mib'])} |"
         )
+
+
+def _mib(value: float) -> str:
+    return f"{value:.0f}" if value else "-"
 
 
 if __name__ == "__main__":

@@ -33,9 +33,12 @@ from generator.layout import BASELINE_FILE, config_folders, read_metadata, write
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIGS
 from generator.tiling import png_bytes, tile
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-CARD_TEMPLATE = PROJECT_DIR / "dataset_card.md"
-BUILDER_SCRIPT = PROJECT_DIR / "afro_mnist.py"
+# The card's template and the builder script sit at the project's root, where readers look for them.
+# The package reaches them through links in ``dataset_repository/``, which a built wheel stores as
+# copies, so an installed generator writes the same repository as a checkout does.
+_REPOSITORY_FILES = Path(__file__).parent / "dataset_repository"
+CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
+BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
 README = "README.md"
 SAMPLE_GRID_DIR = "sample-grids"
 DEFAULT_REPO_ID = "<owner>/afro_mnist"

@@ -134,8 +134,8 @@ def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: di
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=worker.start, initargs=(exemplars, recipe)) as pool:
-        yield from pool.imap(render_chunk, chunks)
+    with context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),)) as pool:
+        yield from pool.imap(worker.render, chunks)
 
 
 def check_sizes(systems: list[NumeralSystem], train_size: int, test_size: int) -> None:

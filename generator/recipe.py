@@ -20,7 +20,7 @@ import albumentations as A
 import cv2
 
 from generator.normalize import WORKING_BOX
-from generator.transforms import CoarseElastic, InkPressure, PenStroke, StrokeGaps
+from generator.transforms import CoarseElastic, InkPressure, LeanAffine, LeanGridDistortion, PenStroke, StrokeGaps
 
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
 # MNIST's 20 px, so sigma doubles; the field's amplitude falls as 1/sigma, so alpha grows fourfold.
@@ -63,7 +63,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
         )
     if "affine" in chosen:
         transforms.append(
-            A.Affine(
+            LeanAffine(
                 rotate=(-12, 12),
                 shear={"x": (-18, 18), "y": (-5, 5)},
                 scale={"x": (0.8, 1.15), "y": (0.9, 1.1)},
@@ -74,7 +74,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
     if "proportions" in chosen:
         # A 4x4 grid whose lines move by up to 30 % of a cell: a loop grows while a tail shrinks.
         transforms.append(
-            A.GridDistortion(
+            LeanGridDistortion(
                 num_steps=4,
                 distort_limit=(-0.3, 0.3),
                 **_CANVAS_EDGES,

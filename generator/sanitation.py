@@ -42,11 +42,17 @@ _MAD_TO_SIGMA = 1.4826
 
 def _vectors(images: np.ndarray) -> np.ndarray:
     """``(N, 28, 28)`` images -> ``(N, 784)`` blurred, centred, unit-length rows."""
-    blurred = np.stack([cv2.GaussianBlur(image.astype(np.float32), (0, 0), BLUR_SIGMA) for image in images])
-    rows = blurred.reshape(len(images), -1)
-    rows -= rows.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.maximum(norms, 1e-6)
+    return np.stack([_vector(image) for image in images])
+
+
+def _vector(image: np.ndarray) -> np.ndarray:
+    """One image as a blurred, centred, unit-length row of float32.
+
+    Every sample is checked, so this is kept to a few calls on one image.
+    """
+    row = cv2.GaussianBlur(image.astype(np.float32), (0, 0), BLUR_SIGMA).reshape(-1)
+    row -= row.mean()
+    return row / max(np.sqrt(np.add.reduce(row * row)), np.float32(1e-6))
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Templates:
 
         ``exclude`` leaves one template out, so that an image can be compared with the rest of its class.
         """
-        correlations = self.vectors @ _vectors(image[None])[0]
+        correlations = self.vectors @ _vector(image)
         if exclude is not None:
             correlations[exclude] = -np.inf
         order, classes, starts = self._by_class
@@ -91,15 +97,16 @@ class Templates:
 
     def out_of_class(self, image: np.ndarray, label: int) -> int | None:
         """The class that ``image`` resembles better than its own ``label``, by more than ``MARGIN``; else None."""
-        scores = self.class_scores(image)
-        return _rival(scores, label, self.margin)
+        return _rival(self.class_scores(image), label, self.margin)
 
 
 def _rival(scores: np.ndarray, label: int, margin: float = MARGIN) -> int | None:
+    """The best class but ``label`` when it beats ``label`` by more than ``margin``; else None."""
+    own = scores[label]
     others = scores.copy()
     others[label] = -np.inf
-    best = int(np.argmax(others))
-    return best if others[best] > scores[label] + margin else None
+    best = int(others.argmax())
+    return best if others[best] > own + margin else None
 
 
 def ink_share(image: np.ndarray) -> float:

@@ -4,7 +4,8 @@ A font draws a digit with a designer's strokes: thick and thin parts, serifs, cl
 ink. A hand draws the same digit as one line of one pen: the same width all along, ends that stop
 short or run on, ink that fades where the pen pressed less, and small gaps. These transforms add
 exactly that, on the recipe's white-on-black working canvas. ``CoarseElastic`` is the library's
-elastic deformation, drawn faster.
+elastic deformation, drawn faster; ``LeanAffine`` and ``LeanGridDistortion`` are the library's own
+warps with less set-up per image, pixel for pixel the same.
 
 They subclass albumentations' own transform classes, so a recipe that uses them is still saved and
 reloaded with ``albumentations.save`` / ``albumentations.load``; the loader only needs this module
@@ -31,10 +32,13 @@ _INK = 128
 _NEIGHBOURS = np.ones((3, 3), np.uint8)
 # A stroke end's direction is taken from the centreline within this many pixels of it.
 _REACH = 4
-# (y, x) offsets of each pixel of that window from its centre, and its (y, x) indices in a centreline
-# padded by the reach, relative to the end.
-_OFFSETS = np.mgrid[-_REACH : _REACH + 1, -_REACH : _REACH + 1].astype(np.float32)
+# A window's (y, x) indices in a centreline padded by the reach, relative to the end; and per pixel
+# of the window, the columns (1, x offset, y offset) from its centre, so that one product of a
+# flattened window with them gives its pixel count and the sums of their x and y offsets.
 _WINDOW = np.mgrid[0 : 2 * _REACH + 1, 0 : 2 * _REACH + 1]
+_MOMENTS = np.stack(
+    [np.ones(_WINDOW[0].size), (_WINDOW[1] - _REACH).ravel(), (_WINDOW[0] - _REACH).ravel()], axis=1
+).astype(np.float32)
 # Random draws made for stroke ends; a glyph with more ends reuses them in turn.
 _END_DRAWS = 32
 
@@ -118,11 +122,10 @@ class PenStroke(A.ImageOnlyTransform):
             return
         # Each end's window, cut from the centreline padded by the window's reach.
         padded = cv2.copyMakeBorder(mask, *(_REACH,) * 4, cv2.BORDER_CONSTANT, value=0)
-        windows = padded[ends[:, 0, None, None] + _WINDOW[0], ends[:, 1, None, None] + _WINDOW[1]].astype(np.float32)
-        count = windows.sum(axis=(1, 2))
+        windows = padded[ends[:, 0, None, None] + _WINDOW[0], ends[:, 1, None, None] + _WINDOW[1]]
+        moments = windows.reshape(len(ends), -1).astype(np.float32) @ _MOMENTS  # whole numbers: exact
         # The end minus the mean position near it, as (x, y).
-        direction = np.stack([(windows * _OFFSETS[1]).sum(axis=(1, 2)), (windows * _OFFSETS[0]).sum(axis=(1, 2))], 1)
-        direction /= -count[:, None]
+        direction = moments[:, 1:] / -moments[:, :1]
         norms = np.hypot(direction[:, 0], direction[:, 1])
         starts = ends[:, ::-1] + np.array(offset)
         tips = np.rint(starts + direction / np.maximum(norms, 1e-6)[:, None] * lengths[:, None]).astype(int)
@@ -265,6 +268,11 @@ class CoarseElastic(A.ElasticTransform):
         map_y = ys + (map_x - xs if self.same_dxdy else down @ dy @ across.T)
         return {"map_x": map_x, "map_y": map_y}
 
+    def apply(self, img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, **params: Any) -> np.ndarray:
+        if img.ndim != 2:
+            return super().apply(img, map_x, map_y, **params)
+        return _remap(img, np.stack([map_x, map_y], axis=-1).astype(np.float32, copy=False), self)
+
 
 @lru_cache(maxsize=8)
 def _cubic_upsampler(nodes: int, pixels: int) -> np.ndarray:
@@ -285,3 +293,123 @@ def _pixel_grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 def _expected_max(count: int) -> float:
     """The median of the largest of ``count`` absolute standard normal draws."""
     return NormalDist().inv_cdf(1 - math.log(2) / (2 * count))
+
+
+# The library's warps spend most of their time on a 64 x 64 canvas outside OpenCV: building two
+# affine matrices where one is used, an ``allclose`` identity check, ten ``linspace`` calls for a
+# distortion grid, and wrappers that check channels. The two classes below draw the same random
+# numbers in the same order and hand OpenCV the same matrix or map, so their output is the library's
+# to the byte (tests compare them); they only skip that set-up for single-channel images.
+
+# What ``numpy.allclose(matrix, eye(3))`` accepts as the identity, as one comparison.
+_EYE = np.eye(3)
+_IDENTITY_TOLERANCE = 1e-8 + 1e-5 * np.abs(_EYE)
+
+
+class LeanAffine(A.Affine):
+    """``Affine``, pixel for pixel, with its per-image set-up cut for single-channel images.
+
+    The library builds a second matrix for boxes and keypoints on every call; it is built here only
+    when the call carries any. An output shape fitted to the warp (``fit_output``) is left to the library.
+    """
+
+    def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        if self.fit_output or "bboxes" in data or "keypoints" in data:
+            return super().get_params_dependent_on_data(params, data)
+        image_shape = params["shape"][:2]
+        # The library's own draws, in its order.
+        translate = self._get_translate_params(image_shape)
+        shear = self._get_shear_params()
+        scale = self._get_scale(self.scale, self.keep_ratio, self.balanced_scale, self.py_random)
+        rotate = self.py_random.uniform(*self.rotate)
+        matrix = fgeometric.create_affine_transformation_matrix(
+            translate, shear, scale, rotate, fgeometric.center(image_shape)
+        )
+        return {"rotate": rotate, "scale": scale, "matrix": matrix, "output_shape": image_shape}
+
+    def apply(self, img: np.ndarray, matrix: np.ndarray, output_shape: tuple[int, int], **params: Any) -> np.ndarray:
+        if img.ndim != 2:
+            return super().apply(img, matrix, output_shape, **params)
+        if (np.abs(matrix - _EYE) <= _IDENTITY_TOLERANCE).all():
+            return img
+        height, width = int(np.round(output_shape[0])), int(np.round(output_shape[1]))
+        return cv2.warpAffine(
+            img,
+            matrix[:2, :],
+            (width, height),
+            flags=self.interpolation,
+            borderMode=self.border_mode,
+            borderValue=fgeometric.extend_value(self.fill, 1),
+        )
+
+
+class LeanGridDistortion(A.GridDistortion):
+    """``GridDistortion``, pixel for pixel, with its grid built in a few array operations.
+
+    The library fills each axis of the grid cell by cell with ``linspace``; here each axis is one
+    broadcast of the same arithmetic, and the two axes go to OpenCV as one map.
+    """
+
+    def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        height, width = params["shape"][:2]
+        # The library's own draws, in its order.
+        steps_x = [1 + self.py_random.uniform(*self.distort_limit) for _ in range(self.num_steps + 1)]
+        steps_y = [1 + self.py_random.uniform(*self.distort_limit) for _ in range(self.num_steps + 1)]
+        if self.normalized:
+            normalized = fgeometric.normalize_grid_distortion_steps((height, width), self.num_steps, steps_x, steps_y)
+            steps_x, steps_y = normalized["steps_x"], normalized["steps_y"]
+        map_xy = np.empty((height, width, 2), np.float32)
+        map_xy[..., 0] = _grid_axis(width, steps_x, self.num_steps)
+        map_xy[..., 1] = _grid_axis(height, steps_y, self.num_steps)[:, None]
+        return {"map_x": map_xy[..., 0], "map_y": map_xy[..., 1], "map_xy": map_xy}
+
+    def apply(self, img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, **params: Any) -> np.ndarray:
+        if img.ndim != 2:
+            return super().apply(img, map_x, map_y, **params)
+        return _remap(img, params["map_xy"], self)
+
+
+def _grid_axis(size: int, steps: list[float], num_steps: int) -> np.ndarray:
+    """One axis of ``fgeometric.generate_grid``: the same values, from the same float64 arithmetic.
+
+    Cell ``i`` runs from the sum of the steps before it to that sum plus its own step, both times
+    the cell size, and ``linspace`` fills it: ``arange(n) * ((stop - start) / (n - 1)) + start``
+    with its last value set to ``stop``. Cells that are not full or not longer than one pixel, or
+    whose step is zero, go through ``linspace`` itself.
+    """
+    cell = size // num_steps
+    starts, stops = [], []
+    previous = 0.0
+    for step in steps:
+        current = previous + cell * step
+        starts.append(previous)
+        stops.append(current)
+        previous = current
+    axis = np.zeros(size, np.float32)
+    full = min(len(steps), size // cell) if cell > 1 else 0
+    start, stop = np.array(starts[:full], np.float64), np.array(stops[:full], np.float64)
+    increment = (stop - start) / (cell - 1) if full else start
+    if full and (increment != 0).all():
+        values = np.arange(cell, dtype=np.float64) * increment[:, None] + start[:, None]
+        values[:, -1] = stop
+        axis[: full * cell] = values.ravel()
+    else:
+        full = 0
+    for index in range(full, len(steps)):
+        first = index * cell
+        last = min(first + cell, size)
+        if last > first:
+            axis[first:last] = np.linspace(starts[index], stops[index], last - first)
+    return axis
+
+
+def _remap(img: np.ndarray, map_xy: np.ndarray, transform: A.DualTransform) -> np.ndarray:
+    """``fgeometric.remap`` for a single-channel image: one OpenCV call on a two-channel float32 map."""
+    return cv2.remap(
+        img,
+        map_xy,
+        None,
+        interpolation=transform.interpolation,
+        borderMode=transform.border_mode,
+        borderValue=transform.fill,
+    )

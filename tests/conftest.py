@@ -13,6 +13,9 @@ from generator.cli import main
 from generator.generate import generate
 from generator.registry import NumeralSystem, builtin_systems, format_code_point
 
+# The checkout's root: afro_mnist.py and dataset_card.md sit there.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
 # Small enough for a fast suite, large enough for two shards per split and several chunks.
 TINY = {"train_size": 60, "test_size": 20, "chunk_size": 10, "rows_per_shard": 40}
 

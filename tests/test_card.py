@@ -19,7 +19,7 @@ from PIL import Image
 from generator import card
 from generator.layout import BASELINE_FILE, METADATA_FILE
 from generator.registry import DEFAULT_CONFIGS, builtin_systems
-from tests.conftest import TINY
+from tests.conftest import PROJECT_DIR, TINY
 
 SYSTEMS = sorted(builtin_systems())
 SPLIT_SIZES = {"train": TINY["train_size"], "test": TINY["test_size"]}
@@ -56,7 +56,14 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
         *(card.sample_grid_path(config) for config in SYSTEMS),
     ]
     assert not (repository / "afro_mnist.py").exists(), "datasets would refuse a folder with its own name .py"
-    assert (repository / "builder-script/afro_mnist.py").read_bytes() == card.BUILDER_SCRIPT.read_bytes()
+    assert (repository / "builder-script/afro_mnist.py").read_bytes() == (PROJECT_DIR / "afro_mnist.py").read_bytes()
+
+
+def test_the_package_reads_the_card_and_builder_kept_at_the_project_root():
+    # Through links inside the package, so that a built wheel carries them too.
+    for packaged, name in ((card.CARD_TEMPLATE, "dataset_card.md"), (card.BUILDER_SCRIPT, "afro_mnist.py")):
+        assert packaged.is_relative_to(Path(card.__file__).parent)
+        assert packaged.read_bytes() == (PROJECT_DIR / name).read_bytes()
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
@@ -200,7 +207,7 @@ def import_builder(folder: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_builder_script_in_the_source_tree_reads_a_build_folder(repository: Path, tmp_path: Path, monkeypatch):
-    afro_mnist = import_builder(card.PROJECT_DIR, monkeypatch)
+    afro_mnist = import_builder(PROJECT_DIR, monkeypatch)
     assert [config.name for config in afro_mnist.AfroMnist.BUILDER_CONFIGS][: len(SYSTEMS)] == SYSTEMS
     builder = afro_mnist.AfroMnist(config_name="geez", data_dir=str(repository), cache_dir=str(tmp_path))
     builder.download_and_prepare()
@@ -229,7 +236,7 @@ def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path
     metadata = json.loads(metadata_path.read_text())
     metadata["numeral_system"]["class_names"] = [f"digit {name}" for name in metadata["numeral_system"]["class_names"]]
     metadata_path.write_text(json.dumps(metadata))
-    afro_mnist = import_builder(card.PROJECT_DIR, monkeypatch)
+    afro_mnist = import_builder(PROJECT_DIR, monkeypatch)
     builder = afro_mnist.AfroMnist(config_name="vai", data_dir=str(folder), cache_dir=str(tmp_path / "cache"))
     with pytest.raises(ValueError, match=r"class_names=.*digit 0"):
         builder.download_and_prepare()

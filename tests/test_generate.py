@@ -6,9 +6,12 @@ import hashlib
 import io
 import json
 import os
+import pickle
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -101,6 +104,58 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path, vai):
     assert digests(one) == digests(two)
     other = generate([vai], tmp_path / "other", seed=6, workers=1, progress=False, **TINY)[0]
     assert digests(one)["train-00000-of-00002.parquet"] != digests(other)["train-00000-of-00002.parquet"]
+
+
+def test_a_worker_starts_without_pytorch_and_draws_what_the_main_process_draws(tmp_path: Path, vai):
+    pytest.importorskip("torch")  # only meaningful where albumentations would find PyTorch
+    from generator import worker
+    from generator.generate import _exemplars
+    from generator.recipe import default_recipe
+
+    recipe = default_recipe()
+    exemplars = {"vai": _exemplars(vai, recipe, None, 0.5, True)[0]}
+    payload = tmp_path / "payload.pickle"
+    payload.write_bytes(worker.payload(exemplars, recipe.to_dict()))
+    chunk = plan_chunks(vai, "train", 20, seed=0, chunk_size=20, rows_per_shard=20)[0]
+    # A fresh interpreter that imports what a spawned worker imports: generator.worker, then start().
+    code = (
+        "import pickle, sys; from pathlib import Path; from generator import worker; "
+        "worker.start(Path(sys.argv[1]).read_bytes()); from generator import synthesis; "
+        "chunk = pickle.loads(Path(sys.argv[2]).read_bytes()); "
+        "sys.stdout.buffer.write(pickle.dumps((sys.modules.get('torch'), synthesis.render_chunk(chunk).pngs)))"
+    )
+    (tmp_path / "chunk.pickle").write_bytes(pickle.dumps(chunk))
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(payload), str(tmp_path / "chunk.pickle")], capture_output=True, check=True
+    )
+    torch_module, pngs = pickle.loads(result.stdout)
+    assert torch_module is None, "albumentations was imported with PyTorch marked absent"
+    here = exemplars["vai"].synthesizer(recipe).render(chunk.labels, chunk.sources, chunk.seed)
+    assert pngs == here.pngs
+
+
+def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(vai):
+    from generator.generate import _exemplars, _render_all
+    from generator.recipe import default_recipe
+
+    exemplars = {"vai": _exemplars(vai, default_recipe(), None, 0.5, False)[0]}
+    unloadable = {"transform": {"__class_fullname__": "NoSuchTransform", "p": 1.0}}
+    chunks = plan_chunks(vai, "train", 20, seed=0, chunk_size=10, rows_per_shard=20)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            list(_render_all(chunks, exemplars, unloadable, workers=2))
+        except BaseException as error:  # handed to the test's thread
+            raised.append(error)
+
+    # In a thread, so that a pool that restarts failing workers forever fails the test, not hangs it.
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert raised, "the run neither failed nor finished within 120 s"
+    assert isinstance(raised[0], RuntimeError)
+    assert re.search(r"could not start.*NoSuchTransform", str(raised[0]))
 
 
 def test_train_and_test_come_from_disjoint_streams(vai):

@@ -24,7 +24,7 @@ from generator.layout import METADATA_FILE
 from generator.publish import main as push_main
 from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec
 from scripts import push_to_hub
-from tests.conftest import TINY, assert_one_line_error, write_spec
+from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
 
 REPO_ID = "ada/afro_mnist"
@@ -120,7 +120,7 @@ def test_published_repository_loads_by_name_from_the_hub(capsys, hub, build: Pat
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_FROM_THE_HUB, str(card.PROJECT_DIR), REPO_ID],
+        [sys.executable, "-c", LOAD_FROM_THE_HUB, str(PROJECT_DIR), REPO_ID],
         env=environment,
         cwd=tmp_path,
         capture_output=True,

@@ -12,7 +12,15 @@ import pytest
 from generator.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
 from generator.sanitation import Templates
 from generator.synthesis import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
-from generator.transforms import CoarseElastic, InkPressure, PenStroke, StrokeGaps, nib
+from generator.transforms import (
+    CoarseElastic,
+    InkPressure,
+    LeanAffine,
+    LeanGridDistortion,
+    PenStroke,
+    StrokeGaps,
+    nib,
+)
 
 
 def canvas_with(draw) -> np.ndarray:
@@ -102,6 +110,67 @@ def test_coarse_elastic_draws_the_field_elastic_transform_draws(alpha, sigma):
     for lag in (1, round(sigma / 2), round(sigma), round(2 * sigma)):
         assert correlation(coarse, lag) == pytest.approx(correlation(library, lag), abs=0.05), f"as smooth at {lag} px"
     assert not np.allclose(coarse[0], coarse[1]), "each draw is a new field"
+
+
+def recipe_arguments(kind: type) -> dict:
+    """The default recipe's arguments for its step of class ``kind``."""
+    step = next(t for t in default_recipe().transforms if isinstance(t, kind))
+    arguments = step.to_dict()["transform"]
+    del arguments["__class_fullname__"]
+    return arguments
+
+
+def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:
+    def shape(draw) -> np.ndarray:
+        image = np.zeros(size, np.uint8)
+        draw(image)
+        return image
+
+    return [
+        shape(lambda c: cv2.circle(c, (size[1] // 2, size[0] // 2), min(size) // 3, 255, 5)),
+        shape(lambda c: cv2.line(c, (10, 8), (size[1] - 12, size[0] - 6), 200, 4)),
+        shape(lambda c: cv2.putText(c, "7", (size[1] // 4, 3 * size[0] // 4), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 255, 4)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lean", "library", "changes", "size"),
+    [
+        (LeanAffine, A.Affine, {}, (64, 64)),
+        (LeanAffine, A.Affine, {"translate_px": None, "translate_percent": (-0.1, 0.1), "fill": 30}, (53, 70)),
+        (LeanGridDistortion, A.GridDistortion, {}, (64, 64)),
+        (LeanGridDistortion, A.GridDistortion, {"num_steps": 5, "normalized": False}, (53, 70)),
+        (LeanGridDistortion, A.GridDistortion, {"num_steps": 7, "distort_limit": (-0.6, 0.2)}, (61, 45)),
+    ],
+)
+def test_lean_warps_give_the_library_output_to_the_byte(lean, library, changes, size):
+    arguments = {**recipe_arguments(lean), "p": 1.0, **changes}
+    ours, theirs = A.Compose([lean(**arguments)], seed=3), A.Compose([library(**arguments)], seed=3)
+    for image in digit_shapes(size) * 40:
+        assert np.array_equal(ours(image=image)["image"], theirs(image=image)["image"])
+
+
+def test_lean_warps_leave_colour_and_keypoints_to_the_library():
+    colour = np.dstack([digit_shapes()[0]] * 3)
+    points = [(20.0, 30.0), (40.5, 12.0)]
+    for lean, library in ((LeanAffine, A.Affine), (LeanGridDistortion, A.GridDistortion)):
+        arguments = {**recipe_arguments(lean), "p": 1.0}
+        outputs = [
+            A.Compose([kind(**arguments)], keypoint_params=A.KeypointParams(format="xy"), seed=5)(
+                image=colour, keypoints=points
+            )
+            for kind in (lean, library)
+        ]
+        assert np.array_equal(outputs[0]["image"], outputs[1]["image"])
+        assert np.array_equal(outputs[0]["keypoints"], outputs[1]["keypoints"])
+
+
+def test_coarse_elastic_warps_as_elastic_transform_does():
+    elastic = CoarseElastic(**recipe_arguments(CoarseElastic))
+    elastic.set_random_seed(0)
+    for image in digit_shapes():
+        maps = elastic.get_params_dependent_on_data({"shape": image.shape}, {})
+        assert np.array_equal(elastic.apply(image, **maps), A.ElasticTransform.apply(elastic, image, **maps))
 
 
 @pytest.mark.parametrize("ingredients", [PLAIN, tuple(INGREDIENTS)])

@@ -1,0 +1,1 @@
+../../afro_mnist.py
