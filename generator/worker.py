@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def payload(exemplars: dict, recipe: dict) -> bytes:
-    """What ``start`` takes: a config's exemplars (``synthesis.Exemplars``) and the recipe as a dict."""
+    """What ``start`` takes: each config's ``synthesis.Exemplars`` by name, and the recipe as a dict."""
     return pickle.dumps((exemplars, recipe), protocol=pickle.HIGHEST_PROTOCOL)
 
 
