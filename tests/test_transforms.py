@@ -23,8 +23,8 @@ from generator.transforms import (
 )
 
 
-def canvas_with(draw) -> np.ndarray:
-    canvas = np.zeros((64, 64), np.uint8)
+def canvas_with(draw, size: tuple[int, int] = (64, 64)) -> np.ndarray:
+    canvas = np.zeros(size, np.uint8)
     draw(canvas)
     return canvas
 
@@ -121,15 +121,13 @@ def recipe_arguments(kind: type) -> dict:
 
 
 def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:
-    def shape(draw) -> np.ndarray:
-        image = np.zeros(size, np.uint8)
-        draw(image)
-        return image
-
+    height, width = size
     return [
-        shape(lambda c: cv2.circle(c, (size[1] // 2, size[0] // 2), min(size) // 3, 255, 5)),
-        shape(lambda c: cv2.line(c, (10, 8), (size[1] - 12, size[0] - 6), 200, 4)),
-        shape(lambda c: cv2.putText(c, "7", (size[1] // 4, 3 * size[0] // 4), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 255, 4)),
+        canvas_with(lambda c: cv2.circle(c, (width // 2, height // 2), min(size) // 3, 255, 5), size),
+        canvas_with(lambda c: cv2.line(c, (10, 8), (width - 12, height - 6), 200, 4), size),
+        canvas_with(
+            lambda c: cv2.putText(c, "7", (width // 4, 3 * height // 4), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 255, 4), size
+        ),
     ]
 
 
