@@ -11,6 +11,8 @@ It reports, as a Markdown table:
 - the whole pipeline (plan, deform, normalise, sanitation, PNG, parquet, metadata) via ``generate()``,
   on 1 and 2 workers, each in a fresh process, with its wall time and peak resident memory; as
   images written per second, and as recipe runs per second (sanitation's redraws included);
+- the efficiency on 2 workers: the pipeline's marginal recipe runs per second (between half and full
+  size, so that start-up cancels out) over twice the bare recipe's rate on one core;
 - the whole pipeline on 2 workers without sanitation (``--no-sanitize``): every recipe run is then
   an image written, which shows what sanitation's redraws and checks cost;
 - peak memory of one config generated at 1/4, 1/2 and all of the given size, to show that memory is
@@ -40,6 +42,7 @@ from generator.layout import read_metadata
 from generator.recipe import default_recipe, load_recipe, save_recipe
 from generator.registry import DEFAULT_CONFIGS, builtin_systems
 from generator.synthesis import exemplar_canvases
+from generator.transforms import CLEARANCE_KEY, clearance
 
 _state: dict = {}
 
@@ -47,18 +50,22 @@ _state: dict = {}
 def _init_bare(recipe_path: str) -> None:
     cv2.setNumThreads(1)
     _state["recipe"] = load_recipe(Path(recipe_path))
-    _state["canvases"] = [
-        c for name in DEFAULT_CONFIGS for font in exemplar_canvases(builtin_systems()[name]) for c in font
+    # Each canvas with its clearance, as the pipeline hands them to the recipe.
+    _state["inputs"] = [
+        {"image": canvas, CLEARANCE_KEY: clearance(canvas)}
+        for name in DEFAULT_CONFIGS
+        for font in exemplar_canvases(builtin_systems()[name])
+        for canvas in font
     ]
 
 
 def _bare(count_and_seed: tuple[int, int]) -> int:
     count, seed = count_and_seed
     recipe: A.Compose = _state["recipe"]
-    canvases = _state["canvases"]
+    inputs = _state["inputs"]
     recipe.set_random_seed(seed)
     for i in range(count):
-        recipe(image=canvases[i % len(canvases)])
+        recipe(**inputs[i % len(inputs)])
     return count
 
 
@@ -186,6 +193,7 @@ def main() -> None:
         whole_1 = run_child(configs, train, test, 1)
         samples.append(bare())
         whole_2 = run_child(configs, train, test, 2)
+        half_2 = run_child(configs, size(DEFAULT_TRAIN_SIZE, 0.5), size(DEFAULT_TEST_SIZE, 0.5), 2)
         samples.append(bare())
         unsanitized_2 = run_child(configs, train, test, 2, sanitize=False)
         samples.append(bare())
@@ -220,6 +228,17 @@ def main() -> None:
     for processes, rates in zip((1, 2), zip(*samples, strict=True), strict=True):
         spread = f"{min(rates):,.0f} to {max(rates):,.0f} images/s"
         print(f"Bare recipe on {processes} process(es), {len(rates)} samples: {spread}.")
+    # Efficiency: the pipeline's marginal recipe runs per second on 2 workers (the extra runs of the
+    # full size over half of it, per extra second, so that start-up cancels out), against twice the
+    # bare recipe's rate on one core.
+    marginal = (whole_2["images"] + whole_2["redrawn"] - half_2["images"] - half_2["redrawn"]) / (
+        whole_2["seconds"] - half_2["seconds"]
+    )
+    print(
+        f"Efficiency on 2 workers: {marginal:,.0f} marginal recipe runs/s / (2 x {bare_1:,.0f}) = "
+        f"{marginal / (2 * bare_1):.2f} (half size took {half_2['seconds']:.1f} s, "
+        f"full size {whole_2['seconds']:.1f} s)."
+    )
     share = whole_2["redrawn"] / whole_2["images"]
     print(f"Sanitation redrew {whole_2['redrawn']:,} draws ({share:.1%} of the images).")
     print("\n| vai, 2 workers | images | wall s | peak MiB main / worker |")

@@ -29,10 +29,10 @@ from generator.card import write_repository_files
 from generator.errors import InputError
 from generator.fonts import family_name
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
-from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize
+from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
 from generator.recipe import default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
-from generator.sanitation import BLUR_SIGMA, MARGIN
+from generator.sanitation import BLUR_SIGMA, MARGIN, REASONS, REPRESENTATIVES, SCRIBBLE_Z, STRUCTURE_TOLERANCE
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
 from generator.synthesis import (
@@ -228,7 +228,9 @@ def generate(
                 save_recipe(recipe, partial / RECIPE_FILE)
                 shards, redraws = _write_shards(system, partial, config_chunks, rendered, sizes, rows_per_shard, bar)
                 metadata = _metadata(system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard)
-                metadata["exemplars"] = _exemplars_metadata(system, seed_sets.get(system.name))
+                metadata["exemplars"] = _exemplars_metadata(
+                    system, seed_sets.get(system.name), exemplars[system.name].canvases
+                )
                 metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
                 # The metadata file is written last: a folder without it never passes as complete.
                 (partial / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
@@ -270,7 +272,7 @@ def _write_shards(
     """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts."""
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
-        split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class")}
+        split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class", *REASONS)}
         for split in SPLITS
     }
     writer: ShardWriter | None = None
@@ -280,6 +282,8 @@ def _write_shards(
         pngs = result.pngs
         redraws[chunk.split]["redrawn"] += result.redrawn
         redraws[chunk.split]["kept_out_of_class"] += result.kept_out_of_class
+        for reason, counts in result.rejected.items():
+            redraws[chunk.split][reason] += counts
         name = shard_name(chunk.split, chunk.shard, math.ceil(sizes[chunk.split] / rows_per_shard))
         if writer is None or writer.path.name != name:
             if writer is not None:
@@ -359,9 +363,17 @@ def _metadata(
     }
 
 
-def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None) -> dict:
+def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None, canvases: list[list[np.ndarray]]) -> dict:
     return {
         "fonts": len(system.fonts),
+        # The usual number of pieces of each class's exemplars: `afro-mnist stats` counts images in more as broken.
+        "pieces_per_class": dict(
+            zip(
+                system.class_names,
+                usual_pieces([[mnist_normalize(canvas) for canvas in font] for font in canvases]),
+                strict=True,
+            )
+        ),
         "handwritten_seeds": seeds.metadata(system.class_names) if seeds is not None else None,
     }
 
@@ -375,13 +387,19 @@ def _sanitation_metadata(
     return {
         "samples": {
             "rule": (
-                "a sample is redrawn when, after a Gaussian blur, its Pearson correlation with some other "
-                "class's exemplars (traced with the recipe's pen at its thinnest and thickest nib, when it "
-                "has one) beats that with its own class's by more than the margin; after max_redraws "
-                "rejections the last draw is kept"
+                "a sample is redrawn when it lost its structure (its count of pieces or of holes differs "
+                "from its exemplar's, traced with a thin pen, by more than structure_tolerance), when it "
+                "is a blot (its inked share lies more than scribble_z robust standard deviations above its "
+                "class's exemplars'), or when it is out of class (after a Gaussian blur, its Pearson "
+                "correlation with some other class's exemplars, traced with the recipe's pen at its "
+                "thinnest and thickest nib, beats that with its own class's by more than the margin); "
+                "after max_redraws rejections the last draw is kept"
             ),
             "blur_sigma": BLUR_SIGMA,
             "margin": MARGIN,
+            "structure_tolerance": STRUCTURE_TOLERANCE,
+            "scribble_z": SCRIBBLE_Z,
+            "representatives_per_class": REPRESENTATIVES,
             "max_redraws": MAX_SANITATION_REDRAWS,
             **{
                 split: {
@@ -389,6 +407,10 @@ def _sanitation_metadata(
                     "redrawn_share": float(redraws[split]["redrawn"].sum() / sizes[split]),
                     "kept_out_of_class": int(redraws[split]["kept_out_of_class"].sum()),
                     "redrawn_per_class": dict(zip(system.class_names, redraws[split]["redrawn"].tolist(), strict=True)),
+                    "rejected_per_reason": {
+                        reason: dict(zip(system.class_names, redraws[split][reason].tolist(), strict=True))
+                        for reason in REASONS
+                    },
                 }
                 for split in SPLITS
             },
@@ -408,8 +430,11 @@ def sanitation_summary(metadata: dict) -> str:
     if samples is not None:
         for split in SPLITS:
             info = samples[split]
+            reasons = ", ".join(
+                f"{sum(info['rejected_per_reason'][reason].values())} {reason.replace('_', ' ')}" for reason in REASONS
+            )
             lines.append(
-                f"{config} {split}: {info['redrawn']} draws ({info['redrawn_share']:.2%}) redrawn as out of class, "
+                f"{config} {split}: {info['redrawn']} draws ({info['redrawn_share']:.2%}) redrawn ({reasons}), "
                 f"{info['kept_out_of_class']} kept after {samples['max_redraws']} redraws"
             )
     return "\n".join(lines)

@@ -88,3 +88,22 @@ def to_canvas(glyph: np.ndarray, size: int = WORKING_SIZE, box: int = WORKING_BO
     top, left = (size - height) // 2, (size - width) // 2
     canvas[top : top + height, left : left + width] = fitted
     return canvas
+
+
+# Ink at or above this level counts when the pieces of a 28x28 image are counted.
+PIECE_THRESHOLD = 64
+
+
+def count_pieces(image: np.ndarray, threshold: int = PIECE_THRESHOLD) -> int:
+    """The number of 8-connected pieces of ink (at or above ``threshold``) in one image."""
+    return cv2.connectedComponents((image >= threshold).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def usual_pieces(images_per_design: list[list[np.ndarray]]) -> list[int]:
+    """Per class, the most common piece count across designs (the smaller on a tie).
+
+    ``images_per_design`` is ``[design][label]`` MNIST-normalised exemplars. A generated or real
+    digit in more pieces than this is broken: its stroke was cut where its class's designs have none.
+    """
+    counts = np.array([[count_pieces(image) for image in design] for design in images_per_design])
+    return [int(np.bincount(column).argmax()) for column in counts.T]

@@ -27,6 +27,12 @@ from generator.transforms import CoarseElastic, InkPressure, LeanAffine, LeanGri
 _SCALE = WORKING_BOX / 20
 # Every geometric step samples bilinearly and fills what it uncovers with background (black).
 _CANVAS_EDGES = {"interpolation": cv2.INTER_LINEAR, "border_mode": cv2.BORDER_CONSTANT, "fill": 0}
+# Every shape-changing step acts in proportion to the glyph's clearance (``generator.transforms``):
+# full strength from 6 px of room between strokes on the canvas (3 px in the 28x28 frame), down to
+# 30 % for the tightest glyphs, whose parts a full-strength warp would run together.
+_CLEARANCE_SCALE = (6.0, 0.3)
+# A nib is never wider than this many times the glyph's clearance, so the pen cannot fill its gaps.
+_WIDTH_PER_CLEARANCE = 1.75
 
 # name -> what it adds, in pipeline order.
 INGREDIENTS = {
@@ -59,7 +65,15 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
         # Nib 3-7 px on the canvas is 1.5-3.5 px in the 28x28 frame: MNIST's strokes are ~2-3 px.
         overshoot_p = 0.5 if "gaps_overshoots" in chosen else 0.0
         transforms.append(
-            PenStroke(width=(3.0, 7.0), nib_ratio=(0.5, 1.0), overshoot=(1.0, 6.0), overshoot_p=overshoot_p, p=0.9)
+            PenStroke(
+                width=(3.0, 7.0),
+                nib_ratio=(0.5, 1.0),
+                overshoot=(1.0, 6.0),
+                overshoot_p=overshoot_p,
+                width_per_clearance=_WIDTH_PER_CLEARANCE,
+                clearance_scale=_CLEARANCE_SCALE,
+                p=0.9,
+            )
         )
     if "affine" in chosen:
         transforms.append(
@@ -67,6 +81,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
                 rotate=(-12, 12),
                 shear={"x": (-18, 18), "y": (-5, 5)},
                 scale={"x": (0.8, 1.15), "y": (0.9, 1.1)},
+                clearance_scale=_CLEARANCE_SCALE,
                 **_CANVAS_EDGES,
                 p=0.9,
             )
@@ -77,6 +92,7 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
             LeanGridDistortion(
                 num_steps=4,
                 distort_limit=(-0.3, 0.3),
+                clearance_scale=_CLEARANCE_SCALE,
                 **_CANVAS_EDGES,
                 p=0.7,
             )
@@ -86,9 +102,10 @@ def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | No
     if "fine_elastic" in chosen:
         transforms.append(_elastic(alpha=6, sigma=1.5, p=0.7))
     if "ink" in chosen:
-        transforms.append(InkPressure(low=(0.3, 0.8), cells=(2, 5), p=0.5))
+        transforms.append(InkPressure(low=(0.5, 0.9), cells=(2, 5), p=0.5))
     if "gaps_overshoots" in chosen:
-        transforms.append(StrokeGaps(gaps=(1, 3), size=(4.0, 9.0), p=0.6))
+        # Rare, single, and just wider than the line: real digits are mostly in one piece.
+        transforms.append(StrokeGaps(gaps=(1, 1), size=(1.2, 2.0), relative_size=True, p=0.15))
     return A.Compose(transforms, seed=seed)
 
 
@@ -98,7 +115,9 @@ def _elastic(alpha: float, sigma: float, p: float) -> CoarseElastic:
     CoarseElastic is ElasticTransform with its smooth field drawn on a coarse grid: the same
     deformation in distribution, at a fraction of the cost.
     """
-    return CoarseElastic(alpha=alpha * _SCALE**2, sigma=sigma * _SCALE, **_CANVAS_EDGES, p=p)
+    return CoarseElastic(
+        alpha=alpha * _SCALE**2, sigma=sigma * _SCALE, clearance_scale=_CLEARANCE_SCALE, **_CANVAS_EDGES, p=p
+    )
 
 
 def default_recipe(seed: int | None = None) -> A.Compose:

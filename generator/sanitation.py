@@ -7,9 +7,14 @@ class. Afro-MNIST does the same twice:
   paper is removed), *scribbled* (far more ink than its class: a robust z-score of the inked share
   of the frame above ``SCRIBBLE_Z``), or *mislabelled* (it correlates better with another class's
   exemplars than with its own, by more than ``MARGIN``).
-- **Generated samples** (``Templates.out_of_class``): a deformation can bend a digit into another
-  one. A sample that correlates better with another class's exemplars than with its own, by more
-  than ``MARGIN``, is redrawn.
+- **Generated samples** (``Templates.verdict``): a deformation can bend a digit into another one,
+  or smear it into something that is no numeral at all. A sample is redrawn when it is
+  *out of class* (it correlates better with another class's exemplars than with its own, by more
+  than ``MARGIN``), when it *lost its structure* (its pieces or holes differ from its exemplar's by
+  more than ``STRUCTURE_TOLERANCE``: a sign run into a bar, a loop filled, a stroke in bits), or
+  when it is a *blot* (its inked share of the frame lies more than ``SCRIBBLE_Z`` robust standard
+  deviations above its class's exemplars'). The last two are absolute: a blob that resembles no
+  class in particular is refused as well.
 
 Correlation is Pearson's r between the two images after a Gaussian blur of ``BLUR_SIGMA`` pixels,
 which makes it tolerant of the small shifts and stroke-width changes that every sample has. The
@@ -38,6 +43,31 @@ SCRIBBLE_Z = 3.5
 # few near-identical seeds does not flag every slightly bolder one.
 _MIN_INK_SPREAD = 0.03
 _MAD_TO_SIGMA = 1.4826
+# A sample keeps its exemplar's structure when its count of pieces and its count of holes are each
+# within this many of the exemplar's: a hand may skip once or close one loop, not more.
+STRUCTURE_TOLERANCE = 1
+# Each class is compared with at most this many representative templates (medoids of its designs),
+# so that the check's cost does not grow with the number of fonts.
+REPRESENTATIVES = 8
+# Why a generated sample is redrawn, in the order the checks run.
+REASONS = ("lost_structure", "blot", "out_of_class")
+
+
+def robust_centre(reference: np.ndarray, least_spread: float = 0.0) -> tuple[float, float]:
+    """The median of ``reference`` and its robust standard deviation (MAD), never under ``least_spread``."""
+    median = float(np.median(reference))
+    return median, max(_MAD_TO_SIGMA * float(np.median(np.abs(reference - median))), least_spread)
+
+
+def robust_z(values: np.ndarray, reference: np.ndarray, least_spread: float = 0.0) -> np.ndarray:
+    """How many robust standard deviations ``values`` lie above ``reference``'s median."""
+    median, spread = robust_centre(reference, least_spread)
+    return (np.asarray(values, np.float64) - median) / spread
+
+
+def structure_kept(sample: tuple[int, int], exemplar: tuple[int, int]) -> bool:
+    """Whether a sample's (pieces, holes) are each within ``STRUCTURE_TOLERANCE`` of its exemplar's."""
+    return all(abs(a - b) <= STRUCTURE_TOLERANCE for a, b in zip(sample, exemplar, strict=True))
 
 
 def _vectors(images: np.ndarray) -> np.ndarray:
@@ -70,10 +100,35 @@ class Templates:
     labels: np.ndarray
     num_classes: int
     margin: float = MARGIN
+    ink: np.ndarray | None = None
 
     @classmethod
-    def from_images(cls, images: list[np.ndarray], labels: list[int], num_classes: int) -> Templates:
-        return cls(_vectors(np.stack(images)), np.asarray(labels, np.int64), num_classes)
+    def from_images(
+        cls, images: list[np.ndarray], labels: list[int], num_classes: int, representatives: int | None = None
+    ) -> Templates:
+        """Templates of ``images``; with ``representatives``, only that many medoids per class are kept.
+
+        ``ink`` keeps every image's inked share, the reference for blots, before any is left out.
+        """
+        vectors, classes = _vectors(np.stack(images)), np.asarray(labels, np.int64)
+        ink = np.array([ink_share(image) for image in images])
+        if representatives is not None:
+            keep = np.concatenate(
+                [_medoids(vectors, np.flatnonzero(classes == label), representatives) for label in range(num_classes)]
+            )
+            return cls(vectors[keep], classes[keep], num_classes, ink=_class_ink(ink, classes, num_classes))
+        return cls(vectors, classes, num_classes, ink=_class_ink(ink, classes, num_classes))
+
+    def verdict(self, image: np.ndarray, label: int) -> str | None:
+        """Why a generated ``image`` of class ``label`` must be redrawn (a ``REASONS`` entry), or None.
+
+        Structure is checked by the caller, who knows the exemplar; this checks blots, then rivals.
+        """
+        if self.ink is not None:
+            median, spread = self.ink[label]
+            if (ink_share(image) - median) / spread > SCRIBBLE_Z:
+                return "blot"
+        return None if self.out_of_class(image, label) is None else "out_of_class"
 
     def class_scores(self, image: np.ndarray, exclude: int | None = None) -> np.ndarray:
         """The best correlation of ``image`` with each class's exemplars (``-1`` for a class with none).
@@ -109,6 +164,34 @@ def _rival(scores: np.ndarray, label: int, margin: float = MARGIN) -> int | None
     return best if others[best] > own + margin else None
 
 
+def _class_ink(ink: np.ndarray, classes: np.ndarray, num_classes: int) -> np.ndarray:
+    """``(num_classes, 2)``: the median inked share of each class's templates, and its robust spread."""
+    return np.array([robust_centre(ink[classes == label], _MIN_INK_SPREAD) for label in range(num_classes)])
+
+
+def _medoids(vectors: np.ndarray, members: np.ndarray, count: int) -> np.ndarray:
+    """``count`` of ``members`` that together best stand for all of them (a few rounds of k-medoids).
+
+    Deterministic: it starts from the members most correlated with the rest and breaks ties by order.
+    """
+    if len(members) <= count:
+        return members
+    similarity = vectors[members] @ vectors[members].T
+    chosen = np.sort(np.argsort(-similarity.sum(axis=1), kind="stable")[:count])
+    for _ in range(10):
+        nearest = similarity[:, chosen].argmax(axis=1)
+        updated = chosen.copy()
+        for group in range(count):
+            cluster = np.flatnonzero(nearest == group)
+            if len(cluster):
+                updated[group] = cluster[similarity[np.ix_(cluster, cluster)].sum(axis=1).argmax()]
+        updated = np.sort(updated)
+        if np.array_equal(updated, chosen):
+            break
+        chosen = updated
+    return members[chosen]
+
+
 def ink_share(image: np.ndarray) -> float:
     """The share of the frame's pixels that hold ink."""
     return float(np.count_nonzero(image > INK_THRESHOLD)) / image.size
@@ -138,10 +221,10 @@ def check_seeds(
         reference = np.concatenate(
             [shares[members], [ink_share(font) for font, lab in zip(fonts, font_labels, strict=True) if lab == label]]
         )
-        median = float(np.median(reference))
-        spread = max(_MAD_TO_SIGMA * float(np.median(np.abs(reference - median))), _MIN_INK_SPREAD)
-        for index in members:
-            if (shares[index] - median) / spread > SCRIBBLE_Z:
+        median = robust_centre(reference)[0]
+        scores = robust_z(shares[members], reference, _MIN_INK_SPREAD)
+        for index, score in zip(members, scores, strict=True):
+            if score > SCRIBBLE_Z:
                 reasons[index] = (
                     f"scribbled: ink covers {shares[index]:.0%} of the frame against "
                     f"{median:.0%} for class {class_names[label]}"

@@ -21,6 +21,10 @@ definitions, on each 28x28 image, and reported in pixels of the 28x28 frame:
   right, as italics do (degrees);
 - **width** and **height**: the extent of the ink once that shear is undone, that is the sides of
   the slanted bounding parallelogram (px).
+- **pieces**: not Morpho-MNIST's: the number of 8-connected pieces of ink at or above 64, counted
+  on the 28x28 image itself; and per class the **broken** share, the images in more pieces than
+  the class's exemplars usually have (``pieces_per_class`` in ``metadata.json``): strokes cut where
+  the numeral has no gap.
 
 Per class, and over all classes, each measure gets its mean and its standard deviation (population,
 ``ddof=0``); each class also gets its mean image, its pixel-wise standard deviation image and the
@@ -51,6 +55,7 @@ import generator
 from generator.errors import InputError
 from generator.export import config_folder, load_split
 from generator.layout import DEFAULT_BUILD_DIR, read_metadata, write_atomic
+from generator.normalize import count_pieces
 
 SPLITS = ("train", "test")
 # Morpho-MNIST's processing: 4x upsampling, then a threshold at half of the full grey level.
@@ -64,6 +69,7 @@ MEASURES = (
     ("height", "height px", 1),
     ("area", "area px2", 1),
     ("length", "length px", 1),
+    ("pieces", "pieces", 2),
 )
 DEFINITIONS = {
     "thickness": "px: twice the mean Euclidean distance transform along the skeleton",
@@ -72,7 +78,9 @@ DEFINITIONS = {
     "height": "px: vertical extent of the ink",
     "area": "px^2: ink pixels",
     "length": "px: skeleton length, 1 per side neighbour and sqrt(2) per corner neighbour",
+    "pieces": "count: 8-connected pieces of ink at or above 64 in the 28x28 image (not upsampled)",
     "spread": "grey levels 0..255: the mean over the frame of the class's pixel-wise standard deviation",
+    "broken": "share of images in more pieces than their class's exemplars usually have (metadata.json)",
 }
 _BATCH = 1_024
 _ROOT2 = math.sqrt(2)
@@ -185,6 +193,7 @@ def _measure_batch(images: np.ndarray, scale: int, threshold: int) -> dict[str, 
         "height": (bottom - top + 1) / scale * nan,
         "area": area / scale**2 * nan,
         "length": length / scale,
+        "pieces": np.array([count_pieces(image) for image in images], np.float64) * nan,
     }
 
 
@@ -244,10 +253,17 @@ class Summary:
     spread: np.ndarray
     overall_spread: float
     seconds: float
+    broken: np.ndarray | None = None
+    overall_broken: float = math.nan
 
 
-def summarise(images: np.ndarray, labels: np.ndarray, num_classes: int) -> Summary:
-    """Measures every image and aggregates the measures and the pixels per class."""
+def summarise(
+    images: np.ndarray, labels: np.ndarray, num_classes: int, usual_pieces: Sequence[int] | None = None
+) -> Summary:
+    """Measures every image and aggregates the measures and the pixels per class.
+
+    With ``usual_pieces`` (per class), also the share of each class's images in more pieces than that.
+    """
     started = time.perf_counter()
     values = measure(images)
     seconds = time.perf_counter() - started
@@ -271,7 +287,15 @@ def summarise(images: np.ndarray, labels: np.ndarray, num_classes: int) -> Summa
     overall_spread = (
         float(_std(squares.sum(0) / len(labels), sums.sum(0) / len(labels)).mean()) if len(labels) else math.nan
     )
+    broken, overall_broken = None, math.nan
+    if usual_pieces is not None:
+        over = values["pieces"] > np.asarray(usual_pieces, np.float64)[labels]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            broken = np.bincount(labels, weights=over, minlength=num_classes) / examples
+        overall_broken = float(over.mean()) if len(labels) else math.nan
     return Summary(
+        broken=broken,
+        overall_broken=overall_broken,
         examples=examples,
         total=len(labels),
         means=means,
@@ -312,7 +336,7 @@ def format_table(
     title = f"{config}, {split} split: {generated.total} generated images"
     if real is not None:
         title += f"; {real.total} real images; difference = real - generated (means)"
-    header = ["class", "set", "n", *(name for _, name, _ in MEASURES), "spread"]
+    header = ["class", "set", "n", *(name for _, name, _ in MEASURES), "spread", "broken"]
     rows = [header]
     groups = [(name, label) for label, name in enumerate(class_names)] + [("all", None)]
     for name, label in groups:
@@ -332,7 +356,15 @@ def _cells(summary: Summary, label: int | None) -> list[str]:
     for (_, _, decimals), mean, std in zip(MEASURES, means, stds, strict=True):
         cells.append("-" if math.isnan(mean) else f"{mean:.{decimals}f} ± {std:.{decimals}f}")
     cells.append("-" if math.isnan(spread) else f"{spread:.1f}")
+    broken = _broken(summary, label)
+    cells.append("-" if math.isnan(broken) else f"{broken:.1%}")
     return cells
+
+
+def _broken(summary: Summary, label: int | None) -> float:
+    if summary.broken is None:
+        return math.nan
+    return summary.overall_broken if label is None else float(summary.broken[label])
 
 
 def _difference_cells(generated: Summary, real: Summary, label: int | None) -> list[str]:
@@ -342,6 +374,8 @@ def _difference_cells(generated: Summary, real: Summary, label: int | None) -> l
     for (_, _, decimals), gen, other in zip(MEASURES, gen_means, real_means, strict=True):
         cells.append("-" if math.isnan(gen - other) else f"{other - gen:+.{decimals}f}")
     cells.append("-" if math.isnan(gen_spread - real_spread) else f"{real_spread - gen_spread:+.1f}")
+    gap = _broken(real, label) - _broken(generated, label)
+    cells.append("-" if math.isnan(gap) else f"{gap:+.1%}")
     return cells
 
 
@@ -399,6 +433,7 @@ def _summary_json(summary: Summary, class_names: Sequence[str], source: str) -> 
         for (key, _, _), mean, std in zip(MEASURES, means, stds, strict=True):
             values[key] = {"mean": _number(mean), "std": _number(std)}
         values["spread"] = _number(spread)
+        values["broken"] = _number(_broken(summary, label))
         return values
 
     return {
@@ -556,8 +591,10 @@ def run_stats(
     digits = read_real(real, class_names) if real is not None else None
 
     images, labels = load_split(folder, split, metadata)
-    generated = summarise(images, labels, len(class_names))
-    real_summary = summarise(digits.images, digits.labels, len(class_names)) if digits is not None else None
+    usual = metadata.get("exemplars", {}).get("pieces_per_class")
+    usual = [usual[name] for name in class_names] if usual else None
+    generated = summarise(images, labels, len(class_names), usual)
+    real_summary = summarise(digits.images, digits.labels, len(class_names), usual) if digits is not None else None
     table = format_table(config, split, class_names, generated, real_summary)
     results = results_json(
         config, split, class_names, generated, f"{folder} ({split})", real_summary, None if real is None else str(real)

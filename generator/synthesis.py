@@ -16,8 +16,14 @@ import numpy as np
 from generator.fonts import render_exemplars
 from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.registry import NumeralSystem
-from generator.sanitation import Templates
-from generator.transforms import PenStroke  # also registers the recipe's own transforms, to load it
+from generator.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
+from generator.transforms import (  # also registers the recipe's own transforms, to load it
+    CLEARANCE_KEY,
+    PenStroke,
+    clearance,
+    structure,
+    traced_structure,
+)
 
 if TYPE_CHECKING:
     from generator.generate import Chunk
@@ -54,44 +60,81 @@ class Synthesizer:
         self.templates = templates
         self.redrawn = np.zeros(len(canvases[0]), np.int64)
         self.kept_out_of_class = np.zeros(len(canvases[0]), np.int64)
+        self.rejected = {reason: np.zeros(len(canvases[0]), np.int64) for reason in REASONS}
+        self._clearances: dict[tuple[int, int], int] = {}
+        self._structures: dict[tuple[int, int], tuple[int, int]] = {}
 
     def exemplar(self, label: int, source: int) -> np.ndarray:
         fonts = len(self.canvases)
         return self.canvases[source][label] if source < fonts else self.seeds[label][source - fonts]
 
+    def clearance(self, label: int, source: int) -> int:
+        """The exemplar's room to vary (``generator.transforms.clearance``), measured once."""
+        key = (label, source)
+        if key not in self._clearances:
+            self._clearances[key] = clearance(self.exemplar(label, source))
+        return self._clearances[key]
+
+    def structure(self, label: int, source: int) -> tuple[int, int]:
+        """The exemplar's (pieces, holes) as a thin pen traces it, measured once."""
+        key = (label, source)
+        if key not in self._structures:
+            self._structures[key] = traced_structure(self.exemplar(label, source))
+        return self._structures[key]
+
+    def verdict(self, canvas: np.ndarray, image: np.ndarray, label: int, source: int) -> str | None:
+        """Why sanitation redraws a sample (a ``REASONS`` entry), or None to keep it."""
+        if not structure_kept(structure(canvas), self.structure(label, source)):
+            return "lost_structure"
+        return self.templates.verdict(image, label)
+
     def image(self, label: int, source: int) -> np.ndarray:
-        """One deformed, MNIST-normalised 28x28 image, drawn from the recipe's current random state."""
+        """One deformed, MNIST-normalised 28x28 image, drawn from the recipe's current random state.
+
+        The recipe gets the exemplar's clearance beside it, so that its transforms can scale their
+        strength to what the glyph can take.
+        """
         exemplar = self.exemplar(label, source)
+        data = {"image": exemplar, CLEARANCE_KEY: self.clearance(label, source)}
         rejected = 0
         for _ in range(_MAX_REDRAWS):
+            canvas = self.recipe(**data)["image"]
             try:
-                image = mnist_normalize(self.recipe(image=exemplar)["image"])
+                image = mnist_normalize(canvas)
             except EmptyImageError:
                 continue
-            if self.templates is None or self.templates.out_of_class(image, label) is None:
+            if self.templates is None:
+                return image
+            reason = self.verdict(canvas, image, label, source)
+            if reason is None:
                 return image
             if rejected == MAX_SANITATION_REDRAWS:
                 self.kept_out_of_class[label] += 1
                 return image
             rejected += 1
             self.redrawn[label] += 1
+            self.rejected[reason][label] += 1
         raise RuntimeError(f"the recipe erased label {label} of source {source} {_MAX_REDRAWS} times running")
 
     def render(self, labels: tuple[int, ...], sources: tuple[int, ...], seed: int) -> Rendered:
         self.recipe.set_random_seed(seed)
         self.redrawn[:] = 0
         self.kept_out_of_class[:] = 0
+        for counts in self.rejected.values():
+            counts[:] = 0
         pngs = [encode_png(self.image(label, source)) for label, source in zip(labels, sources, strict=True)]
-        return Rendered(pngs, self.redrawn.tolist(), self.kept_out_of_class.tolist())
+        rejected = {reason: counts.tolist() for reason, counts in self.rejected.items()}
+        return Rendered(pngs, self.redrawn.tolist(), self.kept_out_of_class.tolist(), rejected)
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A chunk's images, and per class how many draws sanitation rejected or had to keep."""
+    """A chunk's images, and per class how many draws sanitation rejected (in all and per reason) or had to keep."""
 
     pngs: list[bytes]
     redrawn: list[int]
     kept_out_of_class: list[int]
+    rejected: dict[str, list[int]]
 
 
 # PNGs are stored unfiltered and uncompressed, and the parquet pages are compressed with zstd
@@ -153,7 +196,7 @@ def templates_for(
     for label, seeds in enumerate(seed_images or []):
         images += seeds
         labels += [label] * len(seeds)
-    return Templates.from_images(images, labels, len(canvases[0]))
+    return Templates.from_images(images, labels, len(canvases[0]), REPRESENTATIVES)
 
 
 # A template's pen runs on no stroke end, so it needs no random draws.

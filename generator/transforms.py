@@ -41,6 +41,97 @@ _MOMENTS = np.stack(
 ).astype(np.float32)
 # Random draws made for stroke ends; a glyph with more ends reuses them in turn.
 _END_DRAWS = 32
+# The largest pen radius, in pixels, that ``clearance`` tries; a glyph whose strokes stay apart at
+# every radius up to it gets this value plus one.
+_MAX_CLEARANCE = 12
+# The key under which a recipe receives a glyph's clearance beside its image: ``recipe(image=canvas,
+# clearance=clearance(canvas))``. Transforms read it from the call's data; without it they act at full strength.
+CLEARANCE_KEY = "clearance"
+
+
+def clearance(canvas: np.ndarray) -> int:
+    """How far, in pixels, a glyph's strokes can grow before two of them touch: its room to vary.
+
+    The glyph's centreline is drawn with round pens of radius 1, 2, ... and the drawing's topology
+    (its pieces and its holes) is compared with the thinnest pen's. The first radius that changes it
+    is the clearance: a pen that wide joins two strokes, closes a hole or an opening, or swallows a
+    small part. A one-stroke digit with open curves has a large clearance; a numeral told apart by a
+    small sign between two bars has a small one. Measured once per exemplar (it costs about a
+    millisecond), so that every deformation can be scaled to what the glyph can take.
+    """
+    ink = canvas >= _INK
+    if not ink.any():
+        return _MAX_CLEARANCE + 1
+    centreline = skeletonize(ink).astype(np.uint8)
+    first = None
+    for radius in range(1, _MAX_CLEARANCE + 1):
+        shape = _topology(cv2.dilate(centreline, _disk(radius)))
+        if first is None:
+            first = shape
+        elif shape != first:
+            return radius
+    return _MAX_CLEARANCE + 1
+
+
+def _topology(mask: np.ndarray, least: int = 1) -> tuple[int, int]:
+    """(pieces, holes) of a binary image: 8-connected ink, and 4-connected background but the outside.
+
+    Pieces and holes of fewer than ``least`` pixels are not counted.
+    """
+    counts = []
+    for part, connectivity in ((mask, 8), ((mask == 0).astype(np.uint8), 4)):
+        _, _, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=connectivity)
+        counts.append(int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= least)))
+    return counts[0], counts[1] - 1
+
+
+# Specks and pinholes below this many pixels of the working canvas are not parts of a numeral.
+_LEAST_PART = 6
+
+
+def structure(canvas: np.ndarray) -> tuple[int, int]:
+    """The (pieces, holes) of a canvas's ink: what a reader uses to tell numerals apart.
+
+    A piece is 8-connected ink at or above the tracing level, a hole 4-connected background
+    enclosed by it; specks and pinholes under ``_LEAST_PART`` pixels are left out.
+    """
+    return _topology((canvas >= _INK).astype(np.uint8), _LEAST_PART)
+
+
+def traced_structure(canvas: np.ndarray) -> tuple[int, int]:
+    """The structure of a glyph's centreline drawn with a thin round pen: the exemplar's own."""
+    ink = canvas >= _INK
+    if not ink.any():
+        return 0, 0
+    return _topology(cv2.dilate(skeletonize(ink).astype(np.uint8), _disk(1)), _LEAST_PART)
+
+
+@lru_cache(maxsize=32)
+def _disk(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def strength(data: dict[str, Any], scale: tuple[float, float] | None) -> float:
+    """How strongly a transform acts on this glyph: ``clip(clearance / reference, floor, 1)``.
+
+    ``scale`` is ``(reference, floor)``: a glyph with ``reference`` pixels of clearance or more takes
+    the transform at full strength, and a tighter glyph takes proportionally less, never under
+    ``floor``. ``None``, or a call without a clearance, means full strength.
+    """
+    room = data.get(CLEARANCE_KEY)
+    if scale is None or room is None:
+        return 1.0
+    reference, floor = scale
+    return float(min(max(room / reference, floor), 1.0))
+
+
+def _check_scale(scale: tuple[float, float] | None) -> tuple[float, float] | None:
+    if scale is None:
+        return None
+    reference, floor = (float(value) for value in scale)
+    if not (reference > 0 and 0 < floor <= 1):
+        raise ValueError(f"clearance_scale {scale!r}: need (reference > 0, 0 < floor <= 1)")
+    return reference, floor
 
 
 class PenStroke(A.ImageOnlyTransform):
@@ -58,6 +149,10 @@ class PenStroke(A.ImageOnlyTransform):
         nib_ratio: range of the nib's narrow axis as a fraction of its width (1 is a round pen).
         overshoot: range of how far, in pixels, a stroke end runs on.
         overshoot_p: the chance that a given stroke end runs on at all.
+        width_per_clearance: when set, and the call passes the glyph's ``clearance``, the nib's
+            width range is shrunk (draws keep their place in it) so that the nib is never wider than
+            this many times the clearance: a pen never fills the gaps that tell the glyph apart.
+        clearance_scale: ``(reference, floor)``; scales run-on lengths by the glyph's ``strength``.
         p: the chance that the transform is applied.
     """
 
@@ -67,6 +162,8 @@ class PenStroke(A.ImageOnlyTransform):
         nib_ratio: tuple[float, float] = (0.5, 1.0),
         overshoot: tuple[float, float] = (0.0, 6.0),
         overshoot_p: float = 0.5,
+        width_per_clearance: float | None = None,
+        clearance_scale: tuple[float, float] | None = None,
         p: float = 1.0,
     ):
         super().__init__(p=p)
@@ -74,9 +171,22 @@ class PenStroke(A.ImageOnlyTransform):
         self.nib_ratio = tuple(nib_ratio)
         self.overshoot = tuple(overshoot)
         self.overshoot_p = overshoot_p
+        self.width_per_clearance = width_per_clearance
+        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("width", "nib_ratio", "overshoot", "overshoot_p")
+        return ("width", "nib_ratio", "overshoot", "overshoot_p", "width_per_clearance", "clearance_scale")
+
+    def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        room = data.get(CLEARANCE_KEY)
+        width, low, high = params["width"], *self.width
+        if self.width_per_clearance is not None and room is not None:
+            cap = self.width_per_clearance * room
+            if cap < high:
+                # The same draw, at the same place in the narrower range.
+                new_low = min(low, cap)
+                width = new_low + (width - low) / max(high - low, 1e-9) * (cap - new_low)
+        return {"width": width, "run_on_scale": strength(data, self.clearance_scale)}
 
     def get_params(self) -> dict[str, Any]:
         rng = self.random_generator
@@ -90,7 +200,14 @@ class PenStroke(A.ImageOnlyTransform):
         }
 
     def apply(
-        self, img: np.ndarray, width: float, ratio: float, angle: float, end_draws: np.ndarray, **params: Any
+        self,
+        img: np.ndarray,
+        width: float,
+        ratio: float,
+        angle: float,
+        end_draws: np.ndarray,
+        run_on_scale: float = 1.0,
+        **params: Any,
     ) -> np.ndarray:
         ink = img >= _INK
         rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -103,10 +220,17 @@ class PenStroke(A.ImageOnlyTransform):
         line = np.zeros(img.shape[:2], np.uint8)
         line[top:bottom, left:right][centreline] = 255
         if self.overshoot_p > 0:
-            self._run_on(line, centreline, (left, top), end_draws)
+            self._run_on(line, centreline, (left, top), end_draws, run_on_scale)
         return cv2.dilate(line, nib(width, ratio, angle))
 
-    def _run_on(self, line: np.ndarray, centreline: np.ndarray, offset: tuple[int, int], draws: np.ndarray) -> None:
+    def _run_on(
+        self,
+        line: np.ndarray,
+        centreline: np.ndarray,
+        offset: tuple[int, int],
+        draws: np.ndarray,
+        run_on_scale: float = 1.0,
+    ) -> None:
         """Extends the centreline's ends in place, each along the direction of its last few pixels.
 
         The direction at an end points away from the mean position of the centreline's pixels in
@@ -116,7 +240,7 @@ class PenStroke(A.ImageOnlyTransform):
         neighbours = cv2.filter2D(mask, -1, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT)
         ends = np.argwhere(centreline & (neighbours == 2))  # itself and exactly one neighbour
         runs, lengths = np.resize(draws, (2, len(ends)))
-        lengths = self.overshoot[0] + lengths * (self.overshoot[1] - self.overshoot[0])
+        lengths = (self.overshoot[0] + lengths * (self.overshoot[1] - self.overshoot[0])) * run_on_scale
         ends, lengths = ends[runs < self.overshoot_p], lengths[runs < self.overshoot_p]
         if len(ends) == 0:
             return
@@ -194,21 +318,32 @@ class StrokeGaps(A.ImageOnlyTransform):
 
     Unlike ``CoarseDropout``, whose holes mostly fall on the empty background of a digit, every
     cut here lands on the stroke. A cut must be wider than the stroke to break it, so ``size``
-    should exceed the pen's width.
+    should exceed the pen's width; with ``relative_size`` it is given in stroke widths (measured
+    on the image with a distance transform), so a gap just breaks the line, whatever the pen.
+    A cut that would take most of a small piece (a dot, a short sign) is not made: a hand skips
+    within a stroke, it does not lose a part of the numeral.
 
     Args:
         gaps: range of the number of cuts.
-        size: range of a cut's diameter in pixels.
+        size: range of a cut's diameter, in pixels, or in stroke widths with ``relative_size``.
+        relative_size: read ``size`` in stroke widths.
         p: the chance that the transform is applied.
     """
 
-    def __init__(self, gaps: tuple[int, int] = (1, 3), size: tuple[float, float] = (4.0, 9.0), p: float = 0.5):
+    def __init__(
+        self,
+        gaps: tuple[int, int] = (1, 3),
+        size: tuple[float, float] = (4.0, 9.0),
+        relative_size: bool = False,
+        p: float = 0.5,
+    ):
         super().__init__(p=p)
         self.gaps = tuple(gaps)
         self.size = tuple(size)
+        self.relative_size = relative_size
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("gaps", "size")
+        return ("gaps", "size", "relative_size")
 
     def get_params(self) -> dict[str, Any]:
         rng = self.random_generator
@@ -216,13 +351,26 @@ class StrokeGaps(A.ImageOnlyTransform):
         return {"picks": rng.random(count), "sizes": rng.uniform(*self.size, size=count)}
 
     def apply(self, img: np.ndarray, picks: np.ndarray, sizes: np.ndarray, **params: Any) -> np.ndarray:
-        ink = np.argwhere(img >= _INK)
+        mask = (img >= _INK).astype(np.uint8)
+        ink = np.argwhere(mask)
         if len(ink) == 0:
             return img
+        if not self.relative_size:
+            out = img.copy()
+            for pick, size in zip(picks, sizes, strict=True):
+                y, x = ink[int(pick * len(ink))]
+                cv2.circle(out, (int(x), int(y)), max(1, round(size / 2)), 0, -1)
+            return out
+        depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+        stroke = 2.0 * float(np.percentile(depth[mask > 0], 90))  # the line's width, from its middle
+        _, pieces, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         out = img.copy()
         for pick, size in zip(picks, sizes, strict=True):
             y, x = ink[int(pick * len(ink))]
-            cv2.circle(out, (int(x), int(y)), max(1, round(size / 2)), 0, -1)
+            radius = max(1, round(size * stroke / 2))
+            # A piece is long enough to lose a cut when it holds several cuts' worth of ink.
+            if stats[pieces[y, x], cv2.CC_STAT_AREA] > 4 * np.pi * radius * radius:
+                cv2.circle(out, (int(x), int(y)), radius, 0, -1)
         return out
 
 
@@ -245,7 +393,14 @@ class CoarseElastic(A.ElasticTransform):
     ``alpha`` and ``sigma`` mean what they mean to ElasticTransform. The library scales its noise
     by the noise's own maximum, which is smaller over the grid's fewer nodes, so the field is scaled
     back by the ratio of the two expected maxima: displacements are as large as the library's.
+
+    ``clearance_scale=(reference, floor)`` multiplies ``alpha`` by the glyph's ``strength``, so a
+    glyph with little room between its strokes is bent less (see ``clearance``).
     """
+
+    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         height, width = params["shape"][:2]
@@ -255,7 +410,7 @@ class CoarseElastic(A.ElasticTransform):
         scale = _expected_max(fields * grid[0] * grid[1]) / _expected_max(fields * height * width)
         dx, dy = fgeometric.generate_displacement_fields(
             grid,
-            self.alpha / step * scale,
+            self.alpha / step * scale * strength(data, self.clearance_scale),
             self.sigma / step,
             same_dxdy=self.same_dxdy,
             kernel_size=(0, 0),
@@ -311,7 +466,14 @@ class LeanAffine(A.Affine):
 
     The library builds a second matrix for boxes and keypoints on every call; it is built here only
     when the call carries any. An output shape fitted to the warp (``fit_output``) is left to the library.
+
+    ``clearance_scale=(reference, floor)`` scales the drawn rotation, shear and change of scale by
+    the glyph's ``strength`` (single images only; with boxes or keypoints the library's draw stands).
     """
+
+    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if self.fit_output or "bboxes" in data or "keypoints" in data:
@@ -322,6 +484,11 @@ class LeanAffine(A.Affine):
         shear = self._get_shear_params()
         scale = self._get_scale(self.scale, self.keep_ratio, self.balanced_scale, self.py_random)
         rotate = self.py_random.uniform(*self.rotate)
+        factor = strength(data, self.clearance_scale)
+        if factor != 1.0:
+            shear = {axis: value * factor for axis, value in shear.items()}
+            scale = {axis: 1.0 + (value - 1.0) * factor for axis, value in scale.items()}
+            rotate *= factor
         matrix = fgeometric.create_affine_transformation_matrix(
             translate, shear, scale, rotate, fgeometric.center(image_shape)
         )
@@ -348,13 +515,23 @@ class LeanGridDistortion(A.GridDistortion):
 
     The library fills each axis of the grid cell by cell with ``linspace``; here each axis is one
     broadcast of the same arithmetic, and the two axes go to OpenCV as one map.
+
+    ``clearance_scale=(reference, floor)`` scales each step's distortion by the glyph's ``strength``.
     """
+
+    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         height, width = params["shape"][:2]
         # The library's own draws, in its order.
         steps_x = [1 + self.py_random.uniform(*self.distort_limit) for _ in range(self.num_steps + 1)]
         steps_y = [1 + self.py_random.uniform(*self.distort_limit) for _ in range(self.num_steps + 1)]
+        factor = strength(data, self.clearance_scale)
+        if factor != 1.0:
+            steps_x = [1 + (step - 1) * factor for step in steps_x]
+            steps_y = [1 + (step - 1) * factor for step in steps_y]
         if self.normalized:
             normalized = fgeometric.normalize_grid_distortion_steps((height, width), self.num_steps, steps_x, steps_y)
             steps_x, steps_y = normalized["steps_x"], normalized["steps_y"]

@@ -172,7 +172,7 @@ def test_saved_recipe_reruns_to_the_same_images(tiny_build: Path):
     canvases = exemplar_canvases(system)
     # Sanitation redraws some samples, so a rerun needs its templates as well as the recipe.
     rerun = (
-        Synthesizer(canvases, recipe, templates=templates_for(canvases))
+        Synthesizer(canvases, recipe, templates=templates_for(canvases, recipe=recipe))
         .render(chunk.labels, chunk.sources, chunk.seed)
         .pngs
     )

@@ -13,6 +13,7 @@ from generator.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, l
 from generator.sanitation import Templates
 from generator.synthesis import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
 from generator.transforms import (
+    CLEARANCE_KEY,
     CoarseElastic,
     InkPressure,
     LeanAffine,
@@ -142,10 +143,14 @@ def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:
     ],
 )
 def test_lean_warps_give_the_library_output_to_the_byte(lean, library, changes, size):
+    """At full strength (no clearance given, or as much as the scale's reference) the warp is the library's."""
     arguments = {**recipe_arguments(lean), "p": 1.0, **changes}
-    ours, theirs = A.Compose([lean(**arguments)], seed=3), A.Compose([library(**arguments)], seed=3)
-    for image in digit_shapes(size) * 40:
-        assert np.array_equal(ours(image=image)["image"], theirs(image=image)["image"])
+    reference = arguments["clearance_scale"][0]
+    library_arguments = {key: value for key, value in arguments.items() if key != "clearance_scale"}
+    ours, theirs = A.Compose([lean(**arguments)], seed=3), A.Compose([library(**library_arguments)], seed=3)
+    for index, image in enumerate(digit_shapes(size) * 40):
+        room = {} if index % 2 else {CLEARANCE_KEY: reference + index % 3}
+        assert np.array_equal(ours(image=image, **room)["image"], theirs(image=image)["image"])
 
 
 def test_lean_warps_leave_colour_and_keypoints_to_the_library():
@@ -153,11 +158,12 @@ def test_lean_warps_leave_colour_and_keypoints_to_the_library():
     points = [(20.0, 30.0), (40.5, 12.0)]
     for lean, library in ((LeanAffine, A.Affine), (LeanGridDistortion, A.GridDistortion)):
         arguments = {**recipe_arguments(lean), "p": 1.0}
+        library_arguments = {key: value for key, value in arguments.items() if key != "clearance_scale"}
         outputs = [
-            A.Compose([kind(**arguments)], keypoint_params=A.KeypointParams(format="xy"), seed=5)(
+            A.Compose([kind(**kind_arguments)], keypoint_params=A.KeypointParams(format="xy"), seed=5)(
                 image=colour, keypoints=points
             )
-            for kind in (lean, library)
+            for kind, kind_arguments in ((lean, arguments), (library, library_arguments))
         ]
         assert np.array_equal(outputs[0]["image"], outputs[1]["image"])
         assert np.array_equal(outputs[0]["keypoints"], outputs[1]["keypoints"])
