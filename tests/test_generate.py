@@ -25,6 +25,7 @@ from PIL import Image
 from generator.errors import InputError
 from generator.generate import generate, plan_chunks
 from generator.layout import METADATA_FILE, RECIPE_FILE
+from generator.output import MANIFEST_FILE
 from generator.recipe import load_recipe
 from generator.registry import builtin_systems, load_spec
 from generator.synthesis import Synthesizer, exemplar_canvases, templates_for
@@ -32,7 +33,8 @@ from tests.conftest import TINY, write_spec
 
 SYSTEMS = sorted(builtin_systems())
 # A finished output folder for the vai config alone: the config and the repository's root files.
-REPOSITORY_ROOT = ["README.md", "builder-script", "sample-grids", "vai"]
+# The generator's own record of the root files it wrote sits beside them, hidden (generator.output).
+REPOSITORY_ROOT = [MANIFEST_FILE, "README.md", "builder-script", "sample-grids", "vai"]
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -53,7 +55,7 @@ def test_layout_is_the_hub_repository(tiny_build: Path, config):
         "train-00000-of-00002.parquet",
         "train-00001-of-00002.parquet",
     ]
-    assert not [path for path in tiny_build.iterdir() if path.name.startswith(".")]
+    assert [path.name for path in tiny_build.iterdir() if path.name.startswith(".")] == [MANIFEST_FILE]
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
