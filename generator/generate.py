@@ -14,8 +14,11 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -141,8 +144,28 @@ def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: di
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),)) as pool:
+    with _sigint_held():  # workers start deaf to Ctrl-C, which the parent handles by ending the pool
+        pool = context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),))
+    with pool:
         yield from pool.imap(worker.render, chunks)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Blocks SIGINT while worker processes start, then delivers one that came meanwhile.
+
+    A started process inherits the blocked signal, so a worker still importing when Ctrl-C comes prints no
+    traceback; ``worker.start`` then ignores SIGINT for good. Only the main thread's mask matters; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def check_sizes(systems: list[NumeralSystem], train_size: int, test_size: int) -> None:
@@ -199,8 +222,11 @@ def worker_count(requested: int, chunks: int, cores: int | None = None) -> int:
     return max(1, min(requested, chunks, MAX_WORKERS_PER_CORE * cores))
 
 
-def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool) -> None:
+def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool, before_repair: bool = False) -> None:
     """Refuses, before anything is written, an output that would replace what is not the tool's to replace.
+
+    Checked ``before_repair``, a config that exists is let pass: the repair may find it to be the new half of an
+    interrupted ``--overwrite``, or put one back.
 
     Raises:
         InputError: ``out`` is a file; a config's path is a link or a file (always); a config exists (without
@@ -216,7 +242,7 @@ def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool) -> N
         final = out / system.name
         if final.is_symlink() or (final.exists() and not final.is_dir()):
             raise InputError(f"{final} is a link or a file, not a config folder; move it out of {out}")
-        if final.exists() and not overwrite:
+        if final.exists() and not overwrite and not before_repair:
             raise InputError(f"output {final} already exists; pass --overwrite to replace it")
     configs = sorted({folder.name for folder in config_folders(out)} | {system.name for system in systems})
     check_root_paths(out, root_paths(configs), overwrite)
@@ -268,7 +294,7 @@ def generate(
             )
     if recipe is not None and not isinstance(recipe, A.Compose):
         raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
-    check_outputs(out, systems, overwrite)
+    check_outputs(out, systems, overwrite, before_repair=True)
     recipe = recipe if recipe is not None else default_recipe()
     with hold(out):
         repaired = repair(out, lambda: write_repository_files(out, overwrite=overwrite))

@@ -132,7 +132,21 @@ def load_recipe(path: Path) -> A.Compose:
         raise InputError(
             f"--recipe {path} holds a single {type(recipe).__name__}; save an albumentations.Compose([...]) instead"
         )
+    if _depth(recipe) > MAX_DEPTH:
+        raise InputError(f"--recipe {path} nests transforms more than {MAX_DEPTH} deep; flatten it")
     return recipe
+
+
+# Deeper pipelines than this are no recipe anyone writes, and would exhaust Python's stack when saved.
+MAX_DEPTH = 32
+
+
+def _depth(transform: object, limit: int = MAX_DEPTH + 1) -> int:
+    """How deep Composes nest in ``transform`` (a bare transform is 0), counted no further than ``limit``."""
+    children = getattr(transform, "transforms", None)
+    if not children or limit == 0:
+        return 0
+    return 1 + max(_depth(child, limit - 1) for child in children)
 
 
 # A recipe that leaves no ink this many times running, on one exemplar, erases the digits.
@@ -155,6 +169,8 @@ def check_recipe(recipe: object, canvas: np.ndarray) -> None:
 
     if not isinstance(recipe, A.Compose):
         raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
+    if _depth(recipe) > MAX_DEPTH:
+        raise InputError(f"the recipe nests transforms more than {MAX_DEPTH} deep; flatten it")
     trial = A.from_dict(A.to_dict(recipe))
     trial.set_random_seed(0)
     for _ in range(_TRIALS):
