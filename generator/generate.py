@@ -144,10 +144,14 @@ def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: di
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with _sigint_held():  # workers start deaf to Ctrl-C, which the parent handles by ending the pool
-        pool = context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),))
-    with pool:
+    pool = None
+    try:
+        with _sigint_held():  # workers start deaf to Ctrl-C, which the parent handles by ending the pool
+            pool = context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),))
         yield from pool.imap(worker.render, chunks)
+    finally:
+        if pool is not None:
+            pool.terminate()
 
 
 @contextmanager
