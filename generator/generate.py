@@ -242,6 +242,8 @@ def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool, befo
         raise InputError(f"--out {out} is a file; give a folder")
     if not out.is_dir():
         return
+    if (out / METADATA_FILE).exists():
+        raise InputError(f"--out {out} is a config folder (it holds {METADATA_FILE}); give the folder above it")
     for system in systems:
         final = out / system.name
         if final.is_symlink() or (final.exists() and not final.is_dir()):

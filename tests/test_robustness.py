@@ -181,6 +181,15 @@ def test_a_config_path_that_is_no_folder_is_refused_and_left_alone(capsys, tmp_p
     assert sorted(path.name for path in out.iterdir()) == ["vai"]
 
 
+def test_an_output_folder_that_is_a_config_folder_is_refused(capsys, tmp_path: Path):
+    out = tmp_path / "out"
+    assert run_cli(capsys, *generate_args(out, "vai"))[0] == 0
+    before = sorted(path.name for path in (out / "vai").iterdir())
+    code, err = run_cli(capsys, *generate_args(out / "vai", "nko"))
+    assert_one_line_error(code, err, str(out / "vai"), "is a config folder")
+    assert sorted(path.name for path in (out / "vai").iterdir()) == before
+
+
 # --- kills, then a rerun that repairs ----------------------------------------------------------------------------
 
 
