@@ -10,7 +10,8 @@
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
 
-Bad input ends with one line on stderr that names the bad value, and exit status 2.
+Bad input ends with one line on stderr that names the bad value, and exit status 2; Ctrl-C with one line and
+status 130. Every line printed from an exception or a server is redacted of tokens (``errors.redact``).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -111,8 +112,11 @@ def _lock(path: Path, out: Path, flag: str) -> int:
         except FileNotFoundError:
             same = False
         if same:
-            os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+            try:  # for the message of a run refused meanwhile; the lock holds without it
+                os.ftruncate(descriptor, 0)
+                os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+            except OSError:
+                pass
             return descriptor
         os.close(descriptor)
 
@@ -269,13 +273,17 @@ def repair(out: Path, rewrite_root_files: Callable[[], None]) -> list[str]:
             _remove_tree(entry)
             done.append(f"removed {name}")
         else:
-            entry.rename(final)
+            try:
+                entry.rename(final)
+            except OSError as exc:
+                raise InputError(f"cannot rename {entry} to {final} ({exc.strerror or exc}); do it by hand") from None
             done.append(f"put {name} back as {final.name}")
-    folders = {out} | {(out / path).parent for path in read_manifest(out)["files"]}
-    for folder in sorted(folders):
+    # Temporary files of the tool's atomic writes (layout.write_atomic) beside the files they were for.
+    for path_in_repo in [MANIFEST_FILE, *read_manifest(out)["files"]]:
+        folder, name = (out / path_in_repo).parent, Path(path_in_repo).name
         if folder.is_dir() and not folder.is_symlink():
-            for stray in folder.glob(".*.partial"):
-                stray.unlink()
+            for stray in folder.glob(f".{glob.escape(name)}.*.partial"):
+                stray.unlink(missing_ok=True)
     if root_files_stale(out):
         rewrite_root_files()
         done.append("rewrote the root files")
