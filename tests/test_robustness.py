@@ -52,7 +52,10 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 point = sys.argv[2]
-if point == "shards":  # once the first shard is written
+if point == "hold":  # stop, holding the folder, until SIGCONT
+    repair = generate.repair
+    generate.repair = lambda *args: (os.kill(os.getpid(), signal.SIGSTOP), repair(*args))[1]
+elif point == "shards":  # once the first shard is written
     close = generate.ShardWriter.close
     generate.ShardWriter.close = lambda self: (close(self), die())
 elif point == "publish":  # between the two renames of --overwrite
@@ -109,14 +112,10 @@ def assert_consistent(out: Path, configs: list[str]) -> None:
 
 def test_a_second_run_into_a_folder_in_use_is_refused_at_once_and_the_first_completes(capsys, tmp_path: Path):
     out = tmp_path / "out"
-    first = start_run("none", *generate_args(out, "vai"))
+    first = start_run("hold", *generate_args(out, "vai"))
     try:
-        deadline = time.monotonic() + 60
-        while not (out / LOCK_FILE).is_file() or (out / LOCK_FILE).read_text().strip() != str(first.pid):
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "the first run never took the folder"
-            time.sleep(0.02)
-        os.kill(first.pid, signal.SIGSTOP)  # it holds the folder for as long as the second run takes
+        _, status = os.waitpid(first.pid, os.WUNTRACED)  # until it stops, the folder taken
+        assert os.WIFSTOPPED(status), first.communicate()
         try:
             started = time.monotonic()
             code, err = run_cli(capsys, *generate_args(out, "vai", seed=1))
