@@ -24,9 +24,9 @@ class ArgumentParser(argparse.ArgumentParser):
 # --- what the error printer prints -----------------------------------------------------------------------------
 
 REDACTED = "hf_***"
-# Anything shaped like a Hugging Face token (hf_ and at least eight letters or digits), and whatever follows
-# "Bearer" in an echoed Authorization header, whatever its shape.
-_TOKEN_SHAPED = re.compile(r"\bhf_[A-Za-z0-9]{8,}|(?<=Bearer )\S+", re.IGNORECASE)
+# Anything shaped like a Hugging Face token (hf_ and 20 or more letters or digits; a token has 34, while a folder
+# such as hf_datasets is left alone), and whatever follows "Bearer" in an echoed Authorization header.
+_TOKEN_SHAPED = re.compile(r"\bhf_[A-Za-z0-9]{20,}|(?<=Bearer )\S+", re.IGNORECASE)
 # The tokens this process has in use; a server may echo them in any form.
 _secrets: set[str] = set()
 
