@@ -29,7 +29,9 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from generator.layout import BASELINE_FILE, config_folders, read_metadata, write_atomic
+from generator.errors import InputError
+from generator.layout import BASELINE_FILE, config_folders, read_metadata
+from generator.output import write_root_files
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIGS
 from generator.tiling import png_bytes, tile
 
@@ -79,11 +81,15 @@ class ConfigRecord:
 def read_config(folder: Path) -> ConfigRecord:
     """Reads a generated config folder: its metadata and, if present, its baseline result."""
     baseline_path = folder / BASELINE_FILE
-    return ConfigRecord(
-        metadata=read_metadata(folder),
-        baseline=json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.is_file() else None,
-        folder=folder,
-    )
+    baseline = None
+    if baseline_path.is_file():
+        try:
+            baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise InputError(f"{baseline_path} cannot be read ({exc}); rerun afro-mnist baseline --overwrite") from None
+        if not isinstance(baseline, dict):
+            raise InputError(f"{baseline_path} is not a JSON object; rerun afro-mnist baseline --overwrite")
+    return ConfigRecord(metadata=read_metadata(folder), baseline=baseline, folder=folder)
 
 
 def read_configs(out: Path) -> list[ConfigRecord]:
@@ -225,7 +231,7 @@ def render_card(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> 
 
 def _script_label(record: ConfigRecord) -> str:
     system = record.metadata["numeral_system"]
-    return f"{system['script']} (`{record.name}`)"
+    return f"{_text(system['script'])} (`{record.name}`)"
 
 
 def _split_sizes(records: list[ConfigRecord]) -> str:
@@ -280,7 +286,7 @@ def _config_section(record: ConfigRecord) -> str:
     )
     return "\n\n".join(
         [
-            f"### `{record.name}`: {system['script']} numerals",
+            f"### `{record.name}`: {_text(system['script'])} numerals",
             f"![{per_class} test images per class of {record.name}, one column per class, label 0 on the left]"
             f"({sample_grid_path(record.name)})",
             labels,
@@ -361,7 +367,9 @@ def _font_licences(records: list[ConfigRecord]) -> str:
             names = families.setdefault(font_licence(font).name, [])
             if font["family"] not in names:
                 names.append(font["family"])
-    return "\n".join(f"- **{licence}**: {', '.join(names)}" for licence, names in sorted(families.items()))
+    return "\n".join(
+        f"- **{_text(licence)}**: {_text(', '.join(names))}" for licence, names in sorted(families.items())
+    )
 
 
 # --- font licences ---------------------------------------------------------------------------------------------
@@ -482,21 +490,25 @@ def root_files(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> d
     return files
 
 
-def write_repository_files(out: Path, repo_id: str = DEFAULT_REPO_ID) -> None:
+def root_paths(configs: list[str]) -> list[str]:
+    """The root files a repository holding ``configs`` has, by path in the repository."""
+    return [README, builder_path_in_repo(), *(sample_grid_path(config) for config in configs)]
+
+
+def write_repository_files(out: Path, repo_id: str = DEFAULT_REPO_ID, *, overwrite: bool = False) -> None:
     """(Re)writes the root files of the dataset repository ``out`` for every config generated into it.
 
     Each file is written to a temporary file beside it, then moved into place, so a reader never sees half a
-    file. Sample grids of configs no longer in ``out`` are removed. With no config in ``out``, nothing is written.
+    file. The tool's sample grids of configs no longer in ``out`` are removed. With no config in ``out``, nothing is
+    written. A root file that the tool did not write is replaced only with ``overwrite`` (see ``generator.output``).
+
+    Raises:
+        InputError: a root file is the user's (without ``overwrite``), or the disk refuses a write.
     """
     records = read_configs(out)
     if not records:
         return
-    files = root_files(records, repo_id)
-    for path_in_repo, data in files.items():
-        write_atomic(out / path_in_repo, data)
-    for grid in (out / SAMPLE_GRID_DIR).glob("*.png"):
-        if f"{SAMPLE_GRID_DIR}/{grid.name}" not in files:
-            grid.unlink()
+    write_root_files(out, root_files(records, repo_id), overwrite)
 
 
 # --- small formatting helpers ----------------------------------------------------------------------------------
@@ -507,8 +519,13 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> str:
     rules = {"l": "---", "c": ":---:", "r": "---:"}
     align = align.ljust(len(header), "l")
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_text(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _text(text: str) -> str:
+    """``text`` as one line of Markdown that holds no HTML: a name from a spec file or a font cannot break the card."""
+    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _join(items: list[str]) -> str:

@@ -10,7 +10,8 @@
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
 
-Bad input ends with one line on stderr that names the bad value, and exit status 2.
+Bad input ends with one line on stderr that names the bad value, and exit status 2; Ctrl-C with one line and
+status 130. Every line printed from an exception or a server is redacted of tokens (``errors.redact``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from generator import __version__
-from generator.errors import ArgumentParser, InputError
-from generator.layout import DEFAULT_BUILD_DIR
+from generator.errors import ArgumentParser, InputError, one_line
+from generator.layout import DEFAULT_BUILD_DIR, check_config_name
 from generator.registry import DEFAULT_CONFIGS, resolve
 
 PROG = "afro-mnist"
@@ -53,7 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--exemplar-weight",
         type=float,
-        default=DEFAULT_WEIGHT,
         metavar="W",
         help=f"share of images drawn from the seeds, in (0, 1]; 1 uses seeds alone (default: {DEFAULT_WEIGHT})",
     )
@@ -82,7 +82,10 @@ def run(args: argparse.Namespace) -> None:
     if args.command == "generate":
         from generator.generate import generate, sanitation_summary
         from generator.layout import read_metadata
+        from generator.seeds import DEFAULT_WEIGHT
 
+        if args.exemplar_weight is not None and args.exemplars is None:
+            raise InputError(f"--exemplar-weight {args.exemplar_weight} needs --exemplars DIR, the seeds it weighs")
         systems = resolve(args.configs, args.spec)
         recipe = _read_recipe(args.recipe) if args.recipe else None
         written = generate(
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> None:
             overwrite=args.overwrite,
             recipe=recipe,
             exemplars_dir=args.exemplars,
-            exemplar_weight=args.exemplar_weight,
+            exemplar_weight=DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
             sanitize=args.sanitize,
         )
         for folder in written:
@@ -105,6 +108,8 @@ def run(args: argparse.Namespace) -> None:
         from generator.preview import write_preview
 
         (system,) = resolve([args.config], args.spec)
+        if args.out.is_dir():
+            raise InputError(f"--out {args.out} is a folder; give the PNG file to write, such as {args.out / 'x.png'}")
         if args.out.exists() and not args.overwrite:
             raise InputError(f"--out {args.out} already exists; pass --overwrite to replace it")
         if not args.out.parent.is_dir():
@@ -185,10 +190,17 @@ def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_downstream_command(args: argparse.Namespace) -> None:
+    check_config_name(args.config)
     # Imported on use: the baseline's modules need PyTorch, which generating does not.
     if args.command == "baseline":
         from generator.baseline import BASELINE_FILE, TrainingSettings, run_baseline
+        from generator.card import root_paths, write_repository_files
+        from generator.layout import config_folders
+        from generator.output import check_root_paths, hold
 
+        configs = [folder.name for folder in config_folders(args.build_dir)] if args.build_dir.is_dir() else []
+        # The card is rewritten at the end: refuse now, not after training, if a root file is not the tool's.
+        check_root_paths(args.build_dir, root_paths(configs), overwrite=args.overwrite)
         settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
         results = run_baseline(
             args.config, args.build_dir, settings, overwrite=args.overwrite, on_epoch=_epoch_printer(settings.epochs)
@@ -200,9 +212,9 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             + f", {settings.epochs} epochs in {results['train_seconds']:.0f} s"
         )
         print(args.build_dir / args.config / BASELINE_FILE)
-        from generator.card import write_repository_files
-
-        write_repository_files(args.build_dir)  # the card's baseline table renders from baseline.json
+        with hold(args.build_dir, create=False, flag="--from"):
+            # The card's baseline table renders from baseline.json.
+            write_repository_files(args.build_dir, overwrite=args.overwrite)
     elif args.command == "evaluate-real":
         from generator.baseline import TrainingSettings
         from generator.realdata import evaluate_real, output_paths
@@ -252,12 +264,7 @@ def _read_recipe(path: Path):
 
     if not path.is_file():
         raise InputError(f"--recipe {path} does not exist; give a recipe.json saved by albumentations.save")
-    try:
-        return load_recipe(path)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(
-            f"--recipe {path} is not an albumentations recipe ({exc}); save one with albumentations.save"
-        ) from None
+    return load_recipe(path)
 
 
 def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
@@ -267,10 +274,19 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
     return report
 
 
+# The exit status of a run stopped by Ctrl-C, as a shell reports one killed by SIGINT.
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Runs a command; returns 0, 2 after bad input (one line on stderr), or 130 after Ctrl-C (one line)."""
     try:
         run(build_parser().parse_args(argv))
     except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Every writer cleans up on the way out (partial folders, temporary files, the lock), so this is all.
+        print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0

@@ -29,7 +29,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, config_folders, read_metadata, write_atomic
+from generator.layout import (
+    DEFAULT_BUILD_DIR,
+    METADATA_FILE,
+    check_config_name,
+    config_folders,
+    read_metadata,
+    write_atomic,
+)
 
 FORMATS = ("idx", "npz")
 
@@ -61,6 +68,7 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
     Raises:
         InputError: the build folder or the config is missing, or the config was never finished.
     """
+    check_config_name(config)
     build_dir = Path(build_dir)
     make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
     if not build_dir.is_dir():
@@ -99,6 +107,14 @@ def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
         )
     shape = tuple(metadata["image"]["shape"])
     num_classes = len(metadata["numeral_system"]["class_names"])
+    # The row counts in the shards' footers, checked before the arrays are sized by the metadata's count.
+    for shard in recorded["shards"]:
+        rows = shard_rows(folder / shard["file"])
+        if rows != shard["num_examples"]:
+            raise InputError(
+                f"{folder / shard['file']} holds {rows} rows but {METADATA_FILE} records {shard['num_examples']}; "
+                f"{regenerate}"
+            )
     images = np.empty((recorded["num_examples"], *shape), np.uint8)
     labels = np.empty(recorded["num_examples"], np.int64)
     paths = [folder / shard["file"] for shard in recorded["shards"]]
@@ -134,6 +150,18 @@ def _read_ahead(paths: list[Path]) -> Iterator[pa.Table]:
             previous = current
         if previous is not None:
             yield previous.result()
+
+
+def shard_rows(path: Path) -> int:
+    """The row count in a shard's footer, without reading its data.
+
+    Raises:
+        InputError: the file is missing or is not a parquet file.
+    """
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{path} cannot be read as a shard ({exc}); regenerate the config with --overwrite") from None
 
 
 def read_shard(path: Path) -> pa.Table:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
+from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
-from generator.errors import InputError
+from generator.errors import InputError, one_line
 from generator.registry import NumeralSystem, format_code_point
 
 # Glyphs are rasterised this large, then reduced with area averaging, so every exemplar keeps its
@@ -19,8 +21,12 @@ RENDER_SIZE = 128
 def check_coverage(font_path: Path, code_points: tuple[int, ...]) -> None:
     """Refuses a font that cannot draw every code point, so a tofu box is never rendered.
 
+    Everything the run later reads from the font is read here first: the cmap, the family name, the em size
+    and the outline of each code point's glyph.
+
     Raises:
-        InputError: the font is missing, unreadable, or its cmap lacks a code point.
+        InputError: the font is missing, unreadable, has no name table or a zero em, its cmap lacks a code point,
+            or a glyph's outline is damaged.
     """
     if not font_path.is_file():
         raise InputError(f"font {font_path} does not exist; fix the path in the spec file")
@@ -28,14 +34,27 @@ def check_coverage(font_path: Path, code_points: tuple[int, ...]) -> None:
         # Opened here, not by TTFont, so that the file is closed even when parsing fails.
         with font_path.open("rb") as file, TTFont(file, lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap() or {}
-    except (TTLibError, OSError, AssertionError, KeyError, ValueError) as exc:
-        raise InputError(f"font {font_path} cannot be read ({exc}); use a TrueType or OpenType file") from None
-    for code_point in code_points:
-        if code_point not in cmap:
-            raise InputError(
-                f"font {font_path} has no glyph for {format_code_point(code_point)}; "
-                "use a font that covers every code point of the spec"
-            )
+            missing = [code_point for code_point in code_points if code_point not in cmap]
+            if missing:
+                raise InputError(
+                    f"font {font_path} has no glyph for {format_code_point(missing[0])}; "
+                    "use a font that covers every code point of the spec"
+                )
+            if "name" not in font or not font["name"].getDebugName(1):
+                raise InputError(f"font {font_path} has no family name (name table); use a complete font file")
+            units_per_em = font["head"].unitsPerEm
+            if not 16 <= units_per_em <= 16384:
+                raise InputError(f"font {font_path} has unitsPerEm {units_per_em}, outside 16..16384; use another font")
+            glyphs = font.getGlyphSet()
+            for code_point in code_points:
+                glyphs[cmap[code_point]].draw(BoundsPen(glyphs))
+    except InputError:
+        raise
+    except (TTLibError, OSError, AssertionError, KeyError, ValueError, IndexError, TypeError, struct.error) as exc:
+        raise InputError(
+            one_line(f"font {font_path} cannot be read ({type(exc).__name__}: {exc})", 300)
+            + "; use an intact TrueType or OpenType file"
+        ) from None
 
 
 def render_glyph(font_path: Path, character: str) -> np.ndarray:
@@ -44,10 +63,17 @@ def render_glyph(font_path: Path, character: str) -> np.ndarray:
     Raises:
         InputError: the glyph has no ink (an empty outline is no exemplar).
     """
-    font = ImageFont.truetype(str(font_path), RENDER_SIZE)
-    left, top, right, bottom = font.getbbox(character)
-    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
-    ImageDraw.Draw(canvas).text((2 - left, 2 - top), character, font=font, fill=255)
+    try:
+        font = ImageFont.truetype(str(font_path), RENDER_SIZE)
+        left, top, right, bottom = font.getbbox(character)
+        if right - left > 16 * RENDER_SIZE or bottom - top > 16 * RENDER_SIZE:
+            raise ValueError(f"its box is {right - left}x{bottom - top} px at {RENDER_SIZE} px")
+        canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+        ImageDraw.Draw(canvas).text((2 - left, 2 - top), character, font=font, fill=255)
+    except (OSError, ValueError) as exc:  # FreeType's errors reach Pillow as OSError
+        raise InputError(
+            f"font {font_path} cannot draw {format_code_point(ord(character))} ({exc}); use an intact font"
+        ) from None
     ink = np.asarray(canvas)
     rows, cols = np.nonzero(ink)
     if rows.size == 0:

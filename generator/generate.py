@@ -14,7 +14,11 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -25,12 +29,13 @@ from tqdm import tqdm
 
 import generator
 from generator import worker
-from generator.card import write_repository_files
+from generator.card import root_paths, write_repository_files
 from generator.errors import InputError
 from generator.fonts import family_name
-from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
+from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, config_folders, sha256_file
 from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
-from generator.recipe import default_recipe, save_recipe
+from generator.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
+from generator.recipe import check_recipe, default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
 from generator.sanitation import BLUR_SIGMA, MARGIN, REASONS, REPRESENTATIVES, SCRIBBLE_Z, STRUCTURE_TOLERANCE
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
@@ -50,6 +55,11 @@ DEFAULT_TEST_SIZE = 10_000
 # A chunk is one task for a worker and one parquet row group (~300 KB).
 CHUNK_SIZE = 1_000
 ROWS_PER_SHARD = 10_000
+# What the plan holds per image (labels, sources and their chunk tuples), with room to spare:
+# benchmarks/plan_memory.py measures 16-19 bytes held and 32-41 at the peak of planning a split.
+PLAN_BYTES_PER_IMAGE = 64
+# More workers than this many per core only cost memory.
+MAX_WORKERS_PER_CORE = 2
 # Libraries whose versions can change a pixel or a byte of the output.
 _OUTPUT_LIBRARIES = ("albumentations", "albucore", "opencv-python-headless", "numpy", "pillow", "pyarrow")
 # Seed-stream purposes, so that no two uses of the seed ever share a stream.
@@ -134,19 +144,114 @@ def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: di
         return
     # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),)) as pool:
+    pool = None
+    try:
+        with _sigint_held():  # workers start deaf to Ctrl-C, which the parent handles by ending the pool
+            pool = context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),))
         yield from pool.imap(worker.render, chunks)
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Blocks SIGINT while worker processes start, then delivers one that came meanwhile.
+
+    A started process inherits the blocked signal, so a worker still importing when Ctrl-C comes prints no
+    traceback; ``worker.start`` then ignores SIGINT for good. Only the main thread's mask matters; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def check_sizes(systems: list[NumeralSystem], train_size: int, test_size: int) -> None:
-    """Raises InputError unless each split size is a positive multiple of every class count."""
+    """Raises InputError unless each split size is a positive multiple of every class count, and not absurd."""
     for flag, size in (("--train-size", train_size), ("--test-size", test_size)):
+        if size > MAX_EXAMPLES:
+            raise InputError(f"{flag} {size} is more than {MAX_EXAMPLES:,} images; pick a smaller size")
         for system in systems:
             if size <= 0 or size % system.num_classes:
                 raise InputError(
                     f"{flag} {size} is not a positive multiple of {system.num_classes}, "
                     f"the class count of {system.name}; pick a size that gives equal classes"
                 )
+
+
+def check_plan_fits(images: int, available: int | None = None) -> None:
+    """Refuses a run whose plan (a label and a source per image, held at once) would not fit in memory.
+
+    The plan is drawn whole, as a permutation of the labels, so that a seed gives the same images whatever the
+    chunking; it cannot be streamed without changing the output. So its size is bounded up front: at most half the
+    memory available now.
+
+    Raises:
+        InputError: naming the image count, the memory the plan needs and the memory available.
+    """
+    available = available if available is not None else available_memory()
+    needed = images * PLAN_BYTES_PER_IMAGE
+    if available is not None and needed > available // 2:
+        raise InputError(
+            f"{images:,} images need about {needed / 2**30:,.1f} GiB for their plan, more than half of the "
+            f"{available / 2**30:,.1f} GiB of memory available; pick smaller --train-size / --test-size or fewer "
+            "--configs, and run several times"
+        )
+
+
+def available_memory() -> int | None:
+    """The memory available to new allocations now (MemAvailable), in bytes; None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+def worker_count(requested: int, chunks: int, cores: int | None = None) -> int:
+    """The workers a run starts: as requested, but no more than it has chunks, nor twice the cores."""
+    cores = cores if cores is not None else len(os.sched_getaffinity(0))
+    return max(1, min(requested, chunks, MAX_WORKERS_PER_CORE * cores))
+
+
+def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool, before_repair: bool = False) -> None:
+    """Refuses, before anything is written, an output that would replace what is not the tool's to replace.
+
+    Checked ``before_repair``, a config that exists is let pass: the repair may find it to be the new half of an
+    interrupted ``--overwrite``, or put one back.
+
+    Raises:
+        InputError: ``out`` is a file; a config's path is a link or a file (always); a config exists (without
+            ``overwrite``); a root file the run rewrites was not written by the tool (without ``overwrite``).
+    """
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"--out {out} is a broken link; give a folder")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    if not out.is_dir():
+        return
+    if (out / METADATA_FILE).exists():
+        raise InputError(f"--out {out} is a config folder (it holds {METADATA_FILE}); give the folder above it")
+    for system in systems:
+        final = out / system.name
+        if final.is_symlink() or (final.exists() and not final.is_dir()):
+            raise InputError(f"{final} is a link or a file, not a config folder; move it out of {out}")
+        if final.exists() and not overwrite and not before_repair:
+            raise InputError(f"output {final} already exists; pass --overwrite to replace it")
+    configs = sorted({folder.name for folder in config_folders(out)} | {system.name for system in systems})
+    check_root_paths(out, root_paths(configs), overwrite)
 
 
 def generate(
@@ -168,11 +273,13 @@ def generate(
 ) -> list[Path]:
     """Generates one folder per numeral system under ``out`` and returns their paths.
 
-    Every input is checked before anything is written: a bad size, seed, font or an existing
-    output (without ``overwrite``) raises InputError and leaves ``out`` as it was.
+    Every input is checked before anything is written: a bad size, seed, font, recipe or an existing
+    output (without ``overwrite``) raises InputError and leaves ``out`` as it was (a folder the run
+    created is removed again). One run at a time writes into ``out`` (see ``generator.output``); a
+    run first repairs what an interrupted one left there.
 
     Raises:
-        InputError: bad input, as above.
+        InputError: bad input, as above, or a folder in use by another run.
     """
     if workers is None:
         workers = len(os.sched_getaffinity(0))
@@ -183,11 +290,7 @@ def generate(
     if rows_per_shard % chunk_size:
         raise ValueError(f"rows_per_shard={rows_per_shard} must be a multiple of chunk_size={chunk_size}")
     check_sizes(systems, train_size, test_size)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
-    for system in systems:
-        if (out / system.name).exists() and not overwrite:
-            raise InputError(f"output {out / system.name} already exists; pass --overwrite to replace it")
+    check_plan_fits((train_size + test_size) * len(systems))
     if exemplars_dir is not None:
         check_weight(exemplar_weight)
         if len(systems) != 1:
@@ -195,16 +298,49 @@ def generate(
             raise InputError(
                 f"--exemplars {exemplars_dir} serves one config, not {names}; pass --configs with one name"
             )
+    if recipe is not None and not isinstance(recipe, A.Compose):
+        raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
+    check_outputs(out, systems, overwrite, before_repair=True)
     recipe = recipe if recipe is not None else default_recipe()
+    with hold(out):
+        repaired = repair(out, lambda: write_repository_files(out, overwrite=overwrite))
+        if repaired:
+            print(f"afro-mnist: {out} held what an interrupted run left: {'; '.join(repaired)}", file=sys.stderr)
+        check_outputs(out, systems, overwrite)  # again, now that no other run can change it
+        return _generate_locked(
+            systems, out, seed, {"train": train_size, "test": test_size}, workers, overwrite, progress,
+            chunk_size, rows_per_shard, recipe, exemplars_dir, exemplar_weight, sanitize,
+        )  # fmt: skip
+
+
+def _generate_locked(
+    systems: list[NumeralSystem],
+    out: Path,
+    seed: int,
+    sizes: dict[str, int],
+    workers: int,
+    overwrite: bool,
+    progress: bool,
+    chunk_size: int,
+    rows_per_shard: int,
+    recipe: A.Compose,
+    exemplars_dir: Path | None,
+    exemplar_weight: float,
+    sanitize: bool,
+) -> list[Path]:
+    canvases = {system.name: exemplar_canvases(system) for system in systems}  # checks every font
+    check_recipe(recipe, canvases[systems[0].name][0][0])
     exemplars: dict[str, Exemplars] = {}
     seed_sets: dict[str, SeedSet] = {}
     for system in systems:
-        exemplars[system.name], seeds = _exemplars(system, recipe, exemplars_dir, exemplar_weight, sanitize)
+        exemplars[system.name], seeds = _exemplars(
+            system, recipe, exemplars_dir, exemplar_weight, sanitize, canvases[system.name]
+        )
         if seeds is not None:
             seed_sets[system.name] = seeds
+    families = {system.name: [family_name(path) for path in system.fonts] for system in systems}
 
     recipe_dict = A.to_dict(recipe)
-    sizes = {"train": train_size, "test": test_size}
     chunks = [
         chunk
         for system in systems
@@ -213,41 +349,56 @@ def generate(
             system, split, sizes[split], seed, chunk_size, rows_per_shard, seed_sets.get(system.name)
         )
     ]
-    out.mkdir(parents=True, exist_ok=True)
-    rendered = _render_all(chunks, exemplars, recipe_dict, workers)
+    rendered = _render_all(chunks, exemplars, recipe_dict, worker_count(workers, len(chunks)))
     bar = tqdm(total=sum(sizes.values()) * len(systems), unit="img", disable=None if progress else True)
     written = []
-    with bar:
-        for system in systems:
-            config_chunks = [chunk for chunk in chunks if chunk.config == system.name]
-            bar.set_description(system.name)
-            partial = out / f".partial-{system.name}"
-            shutil.rmtree(partial, ignore_errors=True)  # left by a killed run
-            partial.mkdir()
-            try:
-                save_recipe(recipe, partial / RECIPE_FILE)
-                shards, redraws = _write_shards(system, partial, config_chunks, rendered, sizes, rows_per_shard, bar)
-                metadata = _metadata(system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard)
-                metadata["exemplars"] = _exemplars_metadata(
-                    system, seed_sets.get(system.name), exemplars[system.name].canvases
-                )
-                metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
-                # The metadata file is written last: a folder without it never passes as complete.
-                (partial / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
-                written.append(_publish(partial, out / system.name))
-            except BaseException:
-                shutil.rmtree(partial, ignore_errors=True)
-                raise
+    try:
+        with bar:
+            for system in systems:
+                config_chunks = [chunk for chunk in chunks if chunk.config == system.name]
+                bar.set_description(system.name)
+                partial = out / f"{PARTIAL_PREFIX}{system.name}"
+                try:
+                    partial.mkdir()
+                    save_recipe(recipe, partial / RECIPE_FILE)
+                    shards, redraws = _write_shards(
+                        system, partial, config_chunks, rendered, sizes, rows_per_shard, bar
+                    )
+                    metadata = _metadata(
+                        system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard, families
+                    )
+                    metadata["exemplars"] = _exemplars_metadata(
+                        system, seed_sets.get(system.name), exemplars[system.name].canvases
+                    )
+                    metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
+                    # The metadata file is written last: a folder without it never passes as complete.
+                    text = json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"
+                    (partial / METADATA_FILE).write_text(text, encoding="utf-8")
+                    written.append(_publish(partial, out / system.name))
+                except OSError as exc:
+                    raise InputError(
+                        f"cannot write {system.name} into {out} ({exc.strerror or exc}); free space or fix "
+                        f"permissions, then rerun"
+                    ) from None
+                finally:
+                    shutil.rmtree(partial, ignore_errors=True)  # gone already once published
+    finally:
+        rendered.close()  # stops the worker pool at once if the run ends early
     # The card, sample grids and builder script describe every config now in ``out``.
-    write_repository_files(out)
+    write_repository_files(out, overwrite=overwrite)
     return written
 
 
 def _exemplars(
-    system: NumeralSystem, recipe: A.Compose, exemplars_dir: Path | None, weight: float, sanitize: bool
+    system: NumeralSystem,
+    recipe: A.Compose,
+    exemplars_dir: Path | None,
+    weight: float,
+    sanitize: bool,
+    canvases: list[list[np.ndarray]] | None = None,
 ) -> tuple[Exemplars, SeedSet | None]:
     """What a config's workers draw from: its font canvases, its kept seeds, and sanitation's templates."""
-    canvases = exemplar_canvases(system)
+    canvases = canvases if canvases is not None else exemplar_canvases(system)
     seeds = None
     if exemplars_dir is not None:
         font_images = [[mnist_normalize(canvas) for canvas in font] for font in canvases]
@@ -297,10 +448,13 @@ def _write_shards(
 
 
 def _publish(partial: Path, final: Path) -> Path:
-    """Moves a finished folder into place; an old one is renamed aside first, then removed."""
+    """Moves a finished folder into place; an old one is renamed aside first, then removed.
+
+    A run killed between the two renames leaves ``.replaced-<config>`` and no ``<config>``; the next run puts
+    the old folder back (``generator.output.repair``).
+    """
     if final.exists():
-        replaced = final.with_name(f".replaced-{final.name}")
-        shutil.rmtree(replaced, ignore_errors=True)
+        replaced = final.with_name(f"{REPLACED_PREFIX}{final.name}")
         final.rename(replaced)
         partial.rename(final)
         shutil.rmtree(replaced)
@@ -317,6 +471,7 @@ def _metadata(
     recipe_path: Path,
     chunk_size: int,
     rows_per_shard: int,
+    families: dict[str, list[str]],
 ) -> dict:
     """Everything needed to trust, cite and rerun a config; nothing that differs between machines."""
     return {
@@ -345,7 +500,8 @@ def _metadata(
         "chunk_size": chunk_size,
         "rows_per_shard": rows_per_shard,
         "fonts": [
-            {"file": path.name, "family": family_name(path), "sha256": sha256_file(path)} for path in system.fonts
+            {"file": path.name, "family": family, "sha256": sha256_file(path)}
+            for path, family in zip(system.fonts, families[system.name], strict=True)
         ],
         "recipe_file": recipe_path.name,
         "recipe_sha256": sha256_file(recipe_path),

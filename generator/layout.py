@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,41 @@ DEFAULT_BUILD_DIR = Path("build/afro_mnist")
 METADATA_FILE = "metadata.json"
 RECIPE_FILE = "recipe.json"
 BASELINE_FILE = "baseline.json"
+SPLITS = ("train", "test")
+
+# A config name is a folder name, a Hub config name and part of file names: lowercase letters, digits and _,
+# short enough for any file system.
+CONFIG_NAME = re.compile(r"[a-z0-9_]{1,64}")
+SHARD_FILE = re.compile(r"(train|test)-\d{5}-of-\d{5}\.parquet")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# More images than any config could hold on one machine; metadata that claims more is damaged.
+MAX_EXAMPLES = 10**9
+# A class name or script name is shown in the card: one printable line.
+MAX_LABEL_LENGTH = 64
+
+
+def check_config_name(name: object, what: str = "config") -> str:
+    """``name`` if it is a config name (``[a-z0-9_]{1,64}``).
+
+    Raises:
+        InputError: it is not, naming it; so that no name can reach outside the folder it names a child of.
+    """
+    if not isinstance(name, str) or not CONFIG_NAME.fullmatch(name):
+        raise InputError(
+            f"{what} {name!r} is not a config name; use 1 to 64 lowercase letters, digits and _ (such as vai)"
+        )
+    return name
+
+
+def check_label(text: object, what: str) -> str | None:
+    """Why ``text`` cannot be a class or script name shown in the card, or None if it can."""
+    if not isinstance(text, str) or not text.strip():
+        return f"{what} {text!r} must be a non-empty string"
+    if len(text) > MAX_LABEL_LENGTH:
+        return f"{what} {text[:20]!r}... is longer than {MAX_LABEL_LENGTH} characters"
+    if not text.isprintable() or any(char in text for char in "<>`|\\"):
+        return f"{what} {text!r} holds a line break, control character or one of < > ` | \\; use plain text"
+    return None
 
 
 def config_folders(out: Path) -> list[Path]:
@@ -34,16 +70,129 @@ def config_folders(out: Path) -> list[Path]:
 
 
 def read_metadata(folder: Path) -> dict:
-    """A config folder's ``metadata.json``.
+    """A config folder's ``metadata.json``, checked by ``check_metadata``.
 
     Raises:
-        InputError: the file is missing or is not valid JSON.
+        InputError: the file is missing, is not valid JSON, or is not the metadata of a config.
     """
     path = folder / METADATA_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path} cannot be read ({exc}); regenerate the config with --overwrite") from None
+    check_metadata(metadata, str(path))
+    return metadata
+
+
+def check_metadata(metadata: object, source: str) -> None:
+    """Checks that ``metadata`` has every key, type and bound that the commands reading it rely on.
+
+    File names must be plain names inside the config folder (a shard name, or a recipe file name without a
+    folder), every file has a SHA-256, and counts lie in 0..MAX_EXAMPLES and add up.
+
+    Raises:
+        InputError: naming ``source``, the first key that is wrong, and what to do.
+    """
+
+    def fail(key: str, why: str) -> InputError:
+        return InputError(f"{source}: {key} {why}; regenerate the config with --overwrite")
+
+    def field(parent: object, key: str, kind: type | tuple[type, ...], where: str) -> object:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise fail(f"{where}{key}", f"is {value!r}, not {getattr(kind, '__name__', 'of the right type')}")
+        return value
+
+    def count(parent: object, key: str, where: str) -> int:
+        value = field(parent, key, int, where)
+        if not 0 <= value <= MAX_EXAMPLES:  # type: ignore[operator]
+            raise fail(f"{where}{key}", f"is {value}, outside 0..{MAX_EXAMPLES}")
+        return value  # type: ignore[return-value]
+
+    def sha256(parent: object, key: str, where: str) -> None:
+        if not _SHA256.fullmatch(str(field(parent, key, str, where))):
+            raise fail(f"{where}{key}", "is not a SHA-256 in hex")
+
+    if not isinstance(metadata, dict):
+        raise fail("the file", "is not a JSON object")
+    try:
+        check_config_name(metadata.get("config"), "config")
+    except InputError as exc:
+        raise fail("config", str(exc)) from None
+    for key in ("name", "version"):
+        field(field(metadata, "generator", dict, ""), key, str, "generator.")
+    field(metadata, "libraries", dict, "")
+    count(metadata, "seed", "")
+    system = field(metadata, "numeral_system", dict, "")
+    field(system, "script", str, "numeral_system.")
+    for key in ("languages", "code_points", "characters", "class_names"):
+        items = field(system, key, list, "numeral_system.")
+        if not all(isinstance(item, str) for item in items):  # type: ignore[union-attr]
+            raise fail(f"numeral_system.{key}", "must be a list of strings")
+    names = system["class_names"]  # type: ignore[index]
+    if not 2 <= len(names) == len(system["characters"]) == len(system["code_points"]):  # type: ignore[index]
+        raise fail("numeral_system.class_names", "must name at least two classes, one per character and code point")
+    for text, what in [(system["script"], "script"), *((name, "class name") for name in names)]:  # type: ignore[index]
+        if (why := check_label(text, what)) is not None:
+            raise fail("numeral_system", why)
+    image = field(metadata, "image", dict, "")
+    shape = field(image, "shape", list, "image.")
+    if len(shape) != 2 or not all(isinstance(side, int) and 0 < side <= 1024 for side in shape):  # type: ignore[arg-type]
+        raise fail("image.shape", f"is {shape!r}, not [height, width]")
+    for font in field(metadata, "fonts", list, ""):  # type: ignore[union-attr]
+        field(font, "file", str, "fonts[].")
+        field(font, "family", str, "fonts[].")
+        sha256(font, "sha256", "fonts[].")
+    recipe_file = field(metadata, "recipe_file", str, "")
+    if not _is_plain_name(recipe_file):  # type: ignore[arg-type]
+        raise fail("recipe_file", f"{recipe_file!r} is not a file name inside the config folder")
+    sha256(metadata, "recipe_sha256", "")
+    steps = field(field(field(metadata, "recipe", dict, ""), "transform", dict, "recipe."), "transforms", list, "")
+    if not all(isinstance(step, dict) for step in steps):  # type: ignore[union-attr]
+        raise fail("recipe.transform.transforms", "must be a list of transforms")
+    splits = field(metadata, "splits", dict, "")
+    if not splits or not set(splits) <= set(SPLITS):  # type: ignore[arg-type]
+        raise fail("splits", f"must hold {' and/or '.join(SPLITS)}")
+    for split, info in splits.items():  # type: ignore[union-attr]
+        where = f"splits.{split}."
+        total = count(info, "num_examples", where)
+        count(info, "examples_per_class", where)
+        field(info, "num_bytes", int, where)
+        field(info, "download_size", int, where)
+        rows = 0
+        for shard in field(info, "shards", list, where):  # type: ignore[union-attr]
+            name = field(shard, "file", str, f"{where}shards[].")
+            if not SHARD_FILE.fullmatch(name) or not name.startswith(f"{split}-"):  # type: ignore[arg-type]
+                raise fail(f"{where}shards[].file", f"{name!r} is not a {split} shard name")
+            rows += count(shard, "num_examples", f"{where}shards[].")
+            field(shard, "num_bytes", int, f"{where}shards[].")
+            field(shard, "size_bytes", int, f"{where}shards[].")
+            sha256(shard, "sha256", f"{where}shards[].")
+        if rows != total:
+            raise fail(f"{where}num_examples", f"is {total}, but its shards hold {rows}")
+
+
+def _is_plain_name(name: str) -> bool:
+    """A file name with no folder in it: not empty, no separator, not . or .., not hidden."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and not name.startswith(".")
+
+
+def member(folder: Path, name: str) -> Path:
+    """``folder / name``, for a file a push may send: a plain name, and no link leading out of ``folder``.
+
+    Raises:
+        InputError: ``name`` names a folder, a parent or a hidden file, or the path resolves outside ``folder``.
+    """
+    if not _is_plain_name(name):
+        raise InputError(f"{folder}: {name!r} is not a file name inside the config folder; regenerate the config")
+    path = folder / name
+    try:
+        inside = path.resolve().parent == folder.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        inside = False
+    if path.is_symlink() or not inside:
+        raise InputError(f"{path} is a link, or leads outside {folder}; replace it with the file itself or regenerate")
+    return path
 
 
 def sha256_file(path: Path) -> str:
@@ -60,14 +209,26 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     A reader sees the old file or the new one, never half of one, and a failed write leaves no
     temporary file behind.
+
+    Raises:
+        InputError: the file system refuses (full, read-only, no permission, a file where a folder should be).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    partial = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.chmod(partial, 0o644)  # mkstemp makes 0600, which would hide the file from other readers
         os.replace(partial, path)
+    except OSError as exc:
+        _discard(partial)
+        raise InputError(f"cannot write {path} ({exc.strerror or exc}); free space or fix permissions") from None
     except BaseException:
-        Path(partial).unlink(missing_ok=True)
+        _discard(partial)
         raise
+
+
+def _discard(partial: str | None) -> None:
+    if partial is not None:
+        Path(partial).unlink(missing_ok=True)

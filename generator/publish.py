@@ -1,7 +1,7 @@
 """Publishing generated configs to a Hugging Face Hub dataset repository, in one atomic commit.
 
     afro-mnist push --repo-id OWNER/NAME [--configs NAME ...] [--from DIR] [--revision BRANCH]
-                    [--create-pr] [--private] [--dry-run] [--endpoint URL]
+                    [--create-pr] [--private] [--dry-run] [--endpoint URL] [--timeout SECONDS]
 
 Everything that can fail is tried before anything is sent: the local shards are checked against their
 ``metadata.json`` (sizes, row counts, SHA-256), the token is found and asked whether it may write, the repository
@@ -10,7 +10,13 @@ ones and those already on the Hub. Then one ``create_commit`` adds the pushed co
 and deletes whatever else is in the pushed config folders (stale shards of an earlier, larger run): the Hub gets
 all of it or none of it. Configs not pushed stay as they are.
 
-Each failure is one line on stderr that names the bad value and what to do, and exit status 2.
+Every file sent is a plain file name inside its config folder (no folder, no ``..``, no link leading out) or a
+root file rendered here, and every config file is checked against the SHA-256 its metadata records.
+``--dry-run`` reads nothing from the Hub and needs no token: it lists the files the push would send.
+Every request has a timeout (``--timeout``, 60 s by default).
+
+Each failure is one line on stderr that names the bad value and what to do, and exit status 2. Whatever a server
+answers, and any exception's text, is printed with the token in use and anything token-shaped redacted.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, get_token
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, get_session, get_token
 from huggingface_hub.errors import (
     HfHubHTTPError,
     HFValidationError,
@@ -41,23 +48,27 @@ from huggingface_hub.utils import validate_repo_id
 
 import generator
 from generator.card import ConfigRecord, read_config, root_files
-from generator.errors import ArgumentParser, InputError
+from generator.errors import ArgumentParser, InputError, one_line, register_secret
 from generator.layout import (
     BASELINE_FILE,
     DEFAULT_BUILD_DIR,
     METADATA_FILE,
-    RECIPE_FILE,
+    check_config_name,
+    check_metadata,
     config_folders,
+    member,
     sha256_file,
 )
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
-    from httpx2 import TransportError
+    from httpx2 import Timeout, TimeoutException, TransportError
 except ImportError:
-    from httpx import TransportError
+    from httpx import Timeout, TimeoutException, TransportError
 
 PROG = "afro-mnist"
 DEFAULT_ENDPOINT = "https://huggingface.co"
+# Seconds a request may wait for the Hub; huggingface_hub's own client would wait for ever.
+DEFAULT_TIMEOUT = 60.0
 _REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
 
 
@@ -112,10 +123,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the exact file operations, reading the repository, and commit nothing",
+        help="check the local files and list those the push would send; no token, no request",
     )
     parser.add_argument(
         "--endpoint", metavar="URL", help=f"the Hub's address (default: $HF_ENDPOINT, else {DEFAULT_ENDPOINT})"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long each request may wait for the Hub (default: {DEFAULT_TIMEOUT:.0f})",
     )
 
 
@@ -133,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     return run(args)
 
@@ -143,8 +161,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         push(args)
     except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was committed unless the commit had been sent", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -155,8 +176,21 @@ def push(args: argparse.Namespace) -> None:
         PublishError: anything that stops the push; nothing has been committed then.
     """
     check_repo_id(args.repo_id)
+    if not 0 < args.timeout <= 3600:
+        raise PublishError(f"--timeout {args.timeout} must lie in (0, 3600] seconds")
     records = check_local_configs(args.source, args.configs)
+    if args.dry_run:
+        operations = plan_operations(records, [], {}, args.repo_id)
+        for operation in operations:
+            print(operation.describe())
+        print(
+            f"dry run: {len(operations)} files to send to {args.repo_id}; no token was read and nothing was sent. "
+            "The push itself leaves out files the Hub holds already, deletes other files in the pushed config "
+            "folders, and renders the card with the configs the Hub holds too."
+        )
+        return
     token = find_token()
+    register_secret(token)  # whatever a server echoes, the token is never printed
     endpoint = (args.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
     hub = _Hub(HfApi(endpoint=endpoint, token=token), args)
 
@@ -164,7 +198,7 @@ def push(args: argparse.Namespace) -> None:
     head = hub.head_commit()
     remote_files = hub.list_files(head)
     pushed = {record.name for record in records}
-    kept = [hub.remote_config(name, head, remote_files) for name in _remote_configs(remote_files) - pushed]
+    kept = [hub.remote_config(name, head, remote_files) for name in sorted(_remote_configs(remote_files) - pushed)]
     operations = plan_operations(records, kept, remote_files, args.repo_id)
 
     target = f"{endpoint}/datasets/{args.repo_id}@{args.revision or 'main'}"
@@ -172,9 +206,6 @@ def push(args: argparse.Namespace) -> None:
         print(operation.describe())
     if not operations:
         print(f"nothing to publish: {target} already holds these files")
-        return
-    if args.dry_run:
-        print(f"dry run: {len(operations)} file operations for {target}; nothing was committed")
         return
     url = hub.commit(operations, head, records)
     print(f"{'opened' if args.create_pr else 'committed'} {len(operations)} file operations to {target}: {url}")
@@ -204,6 +235,8 @@ def check_local_configs(source: Path, names: list[str] | None) -> list[ConfigRec
     """
     if not source.is_dir():
         raise PublishError(f"--from {source} is not a folder; generate the data first (afro-mnist generate)")
+    for name in names or []:
+        check_config_name(name, "--configs")
     available = [folder.name for folder in config_folders(source)]
     if names is None:
         if not available:
@@ -227,11 +260,15 @@ def check_shards(record: ConfigRecord) -> None:
     """Raises PublishError unless the config folder holds exactly the files its metadata lists, intact."""
     folder, metadata = record.folder, record.metadata
     assert folder is not None
+    if metadata["config"] != folder.name:
+        raise PublishError(
+            f"{folder / METADATA_FILE} describes config {metadata['config']!r}; {_regenerate(folder.name)}"
+        )
     listed = set()
     for split, info in metadata["splits"].items():
         rows_in_split = 0
         for shard in info["shards"]:
-            path = folder / shard["file"]
+            path = member(folder, shard["file"])
             listed.add(shard["file"])
             if not path.is_file():
                 raise PublishError(f"shard {path} is missing; {_regenerate(record.name)}")
@@ -244,7 +281,10 @@ def check_shards(record: ConfigRecord) -> None:
                 raise PublishError(
                     f"shard {path} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}"
                 )
-            rows = pq.ParquetFile(path).metadata.num_rows
+            try:
+                rows = pq.ParquetFile(path).metadata.num_rows
+            except (OSError, pa.ArrowException) as exc:
+                raise PublishError(f"shard {path} is not a parquet file ({exc}); {_regenerate(record.name)}") from None
             if rows != shard["num_examples"]:
                 raise PublishError(
                     f"shard {path} has {rows} rows, but {METADATA_FILE} records {shard['num_examples']}; "
@@ -259,11 +299,14 @@ def check_shards(record: ConfigRecord) -> None:
     unlisted = sorted(path.name for path in folder.glob("*.parquet") if path.name not in listed)
     if unlisted:
         raise PublishError(f"{folder / unlisted[0]} is not listed in {METADATA_FILE}; remove it or regenerate")
-    recipe = folder / metadata.get("recipe_file", RECIPE_FILE)
+    recipe = member(folder, metadata["recipe_file"])
     if not recipe.is_file():
         raise PublishError(f"recipe {recipe} is missing; {_regenerate(record.name)}")
-    if metadata.get("recipe_sha256") not in (None, sha256_file(recipe)):
+    if sha256_file(recipe) != metadata["recipe_sha256"]:
         raise PublishError(f"recipe {recipe} does not match the SHA-256 in {METADATA_FILE}; {_regenerate(record.name)}")
+    member(folder, METADATA_FILE)
+    if record.baseline is not None:
+        member(folder, BASELINE_FILE)
 
 
 def _regenerate(config: str) -> str:
@@ -296,11 +339,12 @@ def plan_operations(
     additions: dict[str, Path | bytes] = {}
     for record in records:
         assert record.folder is not None
-        files = [METADATA_FILE, record.metadata.get("recipe_file", RECIPE_FILE)]
+        files = [METADATA_FILE, record.metadata["recipe_file"]]
         files += [shard["file"] for split in record.metadata["splits"].values() for shard in split["shards"]]
         if record.baseline is not None:
             files.append(BASELINE_FILE)
-        additions |= {f"{record.name}/{name}": record.folder / name for name in files}
+        # Each is a plain name inside the config folder (checked again here, whoever calls this).
+        additions |= {f"{record.name}/{name}": member(record.folder, name) for name in files}
     additions |= root_files([*records, *kept], repo_id)
     stale = {path for path in remote_files for record in records if path.startswith(f"{record.name}/")}
     # A script at the root named like the repository makes `datasets` refuse the whole repository.
@@ -338,10 +382,15 @@ class _Hub:
         self.revision = args.revision
         self.create_pr = args.create_pr
         self.private = args.private
+        self.timeout = args.timeout
 
     def check_write_access(self) -> None:
         with self._errors("checking the token"):
-            token = self.api.whoami()["auth"].get("accessToken", {})
+            who = self.api.whoami()
+        auth = who.get("auth") if isinstance(who, dict) else None
+        token = auth.get("accessToken", {}) if isinstance(auth, dict) else None
+        if not isinstance(token, dict):
+            raise self._malformed("checking the token", "no auth.accessToken in its answer")
         # Fine-grained tokens list their rights per repository; the commit itself tells if one may not write.
         if token.get("role") == "read":
             raise PublishError(
@@ -353,6 +402,8 @@ class _Hub:
         """The commit the push builds on; the commit fails if the branch moves on meanwhile."""
         with self._errors("looking up the repository"):
             info = self.api.dataset_info(self.repo_id, revision=self.revision)
+        if not isinstance(info.sha, str) or not re.fullmatch(r"[0-9a-f]{40}", info.sha):
+            raise self._malformed("looking up the repository", "no commit id (sha) in its answer")
         if self.private and not info.private:
             raise PublishError(f"--private was given, but {self.repo_id} is public; make it private or drop --private")
         return info.sha
@@ -364,23 +415,40 @@ class _Hub:
 
     def remote_config(self, name: str, commit: str, remote_files: dict[str, RepoFile]) -> ConfigRecord:
         """A config already on the Hub, read from its ``metadata.json`` (and ``baseline.json``, if any)."""
-        with tempfile.TemporaryDirectory() as cache, self._errors(f"reading config {name!r} from the Hub"):
-            documents = {}
+        documents = {}
+        with tempfile.TemporaryDirectory() as cache:
             for file in (METADATA_FILE, BASELINE_FILE):
-                if f"{name}/{file}" in remote_files:
+                if f"{name}/{file}" not in remote_files:
+                    continue
+                with self._errors(f"reading config {name!r} from the Hub"):
                     path = self.api.hf_hub_download(
                         self.repo_id, f"{name}/{file}", repo_type="dataset", revision=commit, cache_dir=cache
                     )
+                try:
                     documents[file] = json.loads(Path(path).read_text(encoding="utf-8"))
-        return ConfigRecord(metadata=documents[METADATA_FILE], baseline=documents.get(BASELINE_FILE))
+                except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+                    raise self._malformed(f"reading {name}/{file}", f"not JSON: {exc}") from None
+        source = f"{self.repo_id}/{name}/{METADATA_FILE} on the Hub"
+        check_metadata(documents.get(METADATA_FILE), source)
+        baseline = documents.get(BASELINE_FILE)
+        if baseline is not None and not isinstance(baseline, dict):
+            raise self._malformed(f"reading {name}/{BASELINE_FILE}", "not a JSON object")
+        return ConfigRecord(metadata=documents[METADATA_FILE], baseline=baseline)
+
+    def _malformed(self, action: str, what: str) -> PublishError:
+        return PublishError(
+            f"the Hub at {self.api.endpoint} gave an answer that is not the Hub's while {action} ({what}); "
+            "check --endpoint / HF_ENDPOINT, or try again later"
+        )
 
     def commit(self, operations: list[FileOperation], parent: str, records: list[ConfigRecord]) -> str:
         names = ", ".join(record.name for record in records)
         seeds = ", ".join(sorted({str(record.metadata["seed"]) for record in records}))
+        hub_operations = [operation.to_hub() for operation in operations]
         with self._errors("committing"):
             info = self.api.create_commit(
                 self.repo_id,
-                [operation.to_hub() for operation in operations],
+                hub_operations,
                 commit_message=f"Publish {names} (afro-mnist {generator.__version__})",
                 commit_description=f"Generated with seed {seeds}; every shard checked against {METADATA_FILE}.",
                 repo_type="dataset",
@@ -392,8 +460,9 @@ class _Hub:
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
-        """Turns the Hub client's exceptions into one-line errors that never include the token."""
+        """Turns the Hub client's exceptions into one-line errors (the printer redacts the token from them)."""
         endpoint, repo = self.api.endpoint, self.repo_id
+        get_session().timeout = Timeout(self.timeout)  # the shared client huggingface_hub sends every request with
         try:
             yield
         except RevisionNotFoundError:
@@ -423,21 +492,29 @@ class _Hub:
             detail = (exc.server_message or "").strip().splitlines()[:1]
             raise PublishError(
                 f"the Hub at {endpoint} answered HTTP {status} while {action}"
-                f"{': ' + detail[0] if detail else ''}; try again later"
+                f"{': ' + detail[0][:200] if detail else ''}; try again later"
             ) from None
         except OfflineModeIsEnabled:
             raise PublishError("HF_HUB_OFFLINE is set, so nothing can be sent; unset it to push") from None
         except (TransportError, LocalEntryNotFoundError) as exc:
             cause = exc.__cause__ or exc
+            if isinstance(cause, TimeoutException) or isinstance(exc, TimeoutException):
+                raise PublishError(
+                    f"the Hub at {endpoint} did not answer within {self.timeout:g} s while {action}; nothing was "
+                    "committed; try again later, or raise --timeout"
+                ) from None
             raise PublishError(
                 f"cannot reach the Hub at {endpoint} while {action} ({type(cause).__name__}); "
                 "check the network, or --endpoint / HF_ENDPOINT"
             ) from None
         except ValueError as exc:
             # create_commit has the Hub validate the card's YAML first, and raises this if it is refused.
-            if "README.md" not in str(exc):
-                raise
-            detail = " ".join(line.strip("- ") for line in str(exc).splitlines())
-            raise PublishError(
-                f"the Hub refused the card ({detail}); fix dataset_card.md or generator/card.py"
-            ) from None
+            if "README.md" in str(exc) and not isinstance(exc, json.JSONDecodeError):
+                detail = " ".join(line.strip("- ") for line in str(exc).splitlines())
+                raise PublishError(
+                    f"the Hub refused the card ({detail}); fix dataset_card.md or generator/card.py"
+                ) from None
+            raise self._malformed(action, f"{type(exc).__name__}: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            # The client builds its objects from the answer's JSON: a list, or a missing key, ends here.
+            raise self._malformed(action, f"{type(exc).__name__}: {exc}") from None

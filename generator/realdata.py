@@ -23,6 +23,9 @@ a no-op on an image that is already clean white-on-black (such as an MNIST-style
 from __future__ import annotations
 
 import json
+import math
+import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +49,11 @@ _PAPER_SIGMAS = 3.0
 _SCAN_SIDE = 2 * FRAME
 # The border ring is this fraction of the shorter side wide (at least one pixel).
 _BORDER_FRACTION = 1 / 16
+# The most pixels an image read as a seed or a real digit may have: a 16-megapixel photo. Cleaning one costs
+# about 20 bytes a pixel, so this bounds a read at some 350 MB.
+MAX_IMAGE_PIXELS = 4096 * 4096
+# The most an .npz of real digits may hold: far more than any set of real handwritten digits.
+MAX_NPZ_BYTES = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,15 @@ def prepare_real_image(grey: np.ndarray, *, denoise: bool = True) -> np.ndarray:
     return mnist_normalize(clean_real_image(grey, denoise=denoise))
 
 
+def check_image_size(width: int, height: int, source: str) -> None:
+    """Raises InputError for an image of more than ``MAX_IMAGE_PIXELS`` pixels, before it is decoded."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InputError(
+            f"{source} is {width}x{height}, more than {MAX_IMAGE_PIXELS:,} pixels; scale it down "
+            "(a digit needs a few hundred pixels a side)"
+        )
+
+
 def read_grey(path: Path) -> np.ndarray:
     """An image file as ``float32`` grey levels 0..255, upright, transparency flattened onto white.
 
@@ -137,9 +154,17 @@ def read_grey(path: Path) -> np.ndarray:
         InputError: Pillow cannot read the file.
     """
     try:
-        with Image.open(path) as opened:
-            image = ImageOps.exif_transpose(opened)  # phone photos store their rotation in EXIF
-            image.load()
+        with warnings.catch_warnings():
+            # Pillow warns of, then refuses, images of hundreds of megapixels; ours is a lower bound, checked first.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                check_image_size(opened.width, opened.height, str(path))
+                image = ImageOps.exif_transpose(opened)  # phone photos store their rotation in EXIF
+                image.load()
+    except Image.DecompressionBombError:
+        raise InputError(
+            f"{path} has more than {MAX_IMAGE_PIXELS:,} pixels; scale it down (a digit needs a few hundred)"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InputError(f"{path} is not an image Pillow can read ({exc}); remove it or convert it") from None
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
@@ -209,8 +234,11 @@ def read_real_npz(path: Path, num_classes: int, *, denoise: bool = True) -> Real
             missing = [key for key in ("x", "y") if key not in arrays.files]
             if missing:
                 raise InputError(f"{path} lacks the array(s) {', '.join(missing)}; it needs x (images) and y (labels)")
+            _check_npz_shapes(path)
             x, y = arrays["x"], arrays["y"]
-    except (OSError, ValueError) as exc:
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(
             f"{path} cannot be read as an .npz ({exc}); write it with numpy.savez(path, x=..., y=...)"
         ) from None
@@ -223,6 +251,27 @@ def read_real_npz(path: Path, num_classes: int, *, denoise: bool = True) -> Real
     sources = tuple(f"{path}[{index}]" for index in range(len(x)))
     images = [_prepare(image, source, denoise) for image, source in zip(x, sources, strict=True)]
     return RealDigits(np.stack(images), y.astype(np.int64), sources)
+
+
+def _check_npz_shapes(path: Path) -> None:
+    """Reads the headers of ``x`` and ``y`` in an ``.npz`` and refuses shapes too large to load, before loading.
+
+    A header may claim any shape; without this, loading would try to allocate it.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for key in ("x", "y"):
+            with archive.open(f"{key}.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+            pixels = math.prod(shape[1:])  # of one image, for x
+            if (key == "x" and pixels > MAX_IMAGE_PIXELS) or math.prod(shape) * dtype.itemsize > MAX_NPZ_BYTES:
+                raise InputError(
+                    f"{path}: {key} claims shape {shape} of {dtype}, more than this reads "
+                    f"({MAX_NPZ_BYTES / 2**30:.0f} GiB, {MAX_IMAGE_PIXELS:,} pixels an image); split or shrink it"
+                )
 
 
 def _prepare(grey: np.ndarray, source: str, denoise: bool) -> np.ndarray:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import albumentations as A
 import cv2
+import numpy as np
 
+from generator.errors import InputError, one_line
 from generator.normalize import WORKING_BOX
 from generator.transforms import CoarseElastic, InkPressure, LeanAffine, LeanGridDistortion, PenStroke, StrokeGaps
 
@@ -130,7 +132,80 @@ def save_recipe(recipe: A.Compose, path: Path) -> None:
 
 
 def load_recipe(path: Path) -> A.Compose:
-    """A recipe saved by ``save_recipe``, or any albumentations pipeline saved as JSON."""
+    """A recipe saved by ``save_recipe``, or any albumentations pipeline saved as JSON.
+
+    Raises:
+        InputError: the file cannot be read, is not a saved albumentations pipeline, or is not a Compose.
+    """
     import generator.transforms  # noqa: F401  (registers the custom transforms with albumentations' loader)
 
-    return A.load(str(path), data_format="json")
+    try:
+        recipe = A.load(str(path), data_format="json")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # pydantic's ValidationError is a ValueError; its several lines become one.
+        raise InputError(
+            one_line(f"--recipe {path} is not an albumentations recipe ({type(exc).__name__}: {exc})", 400)
+            + "; save one with albumentations.save"
+        ) from None
+    if not isinstance(recipe, A.Compose):
+        raise InputError(
+            f"--recipe {path} holds a single {type(recipe).__name__}; save an albumentations.Compose([...]) instead"
+        )
+    if _depth(recipe) > MAX_DEPTH:
+        raise InputError(f"--recipe {path} nests transforms more than {MAX_DEPTH} deep; flatten it")
+    return recipe
+
+
+# Deeper pipelines than this are no recipe anyone writes, and would exhaust Python's stack when saved.
+MAX_DEPTH = 32
+
+
+def _depth(transform: object, limit: int = MAX_DEPTH + 1) -> int:
+    """How deep Composes nest in ``transform`` (a bare transform is 0), counted no further than ``limit``."""
+    children = getattr(transform, "transforms", None)
+    if not children or limit == 0:
+        return 0
+    return 1 + max(_depth(child, limit - 1) for child in children)
+
+
+# A recipe that leaves no ink this many times running, on one exemplar, erases the digits.
+_TRIALS = 20
+# What a transform raises on an image it cannot take (OpenCV's own error among them).
+_TRANSFORM_ERRORS = (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, cv2.error)
+
+
+def check_recipe(recipe: object, canvas: np.ndarray) -> None:
+    """Refuses, before a run, a recipe that does not turn a canvas into a canvas with ink on it.
+
+    The recipe is run on ``canvas`` (an exemplar) by a copy of itself, so that the run's own random state is
+    untouched, until a draw leaves ink: its output must have the canvas's shape and type.
+
+    Raises:
+        InputError: the recipe is not a Compose, fails on the canvas, returns another shape or type, or erases
+            the digit ``_TRIALS`` times running.
+    """
+    from generator.normalize import EmptyImageError, mnist_normalize
+
+    if not isinstance(recipe, A.Compose):
+        raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
+    if _depth(recipe) > MAX_DEPTH:
+        raise InputError(f"the recipe nests transforms more than {MAX_DEPTH} deep; flatten it")
+    trial = A.from_dict(A.to_dict(recipe))
+    trial.set_random_seed(0)
+    for _ in range(_TRIALS):
+        try:
+            image = trial(image=canvas.copy())["image"]
+        except _TRANSFORM_ERRORS as exc:
+            raise InputError(f"the recipe fails on an exemplar ({type(exc).__name__}: {exc}); fix the recipe") from None
+        if not isinstance(image, np.ndarray) or image.shape != canvas.shape or image.dtype != canvas.dtype:
+            got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+            raise InputError(
+                f"the recipe turns a {canvas.dtype} {canvas.shape} canvas into {got}; its output must keep the "
+                "canvas's shape and type (leave out Resize, ToRGB, Normalize and the like)"
+            )
+        try:
+            mnist_normalize(image)
+        except EmptyImageError:
+            continue
+        return
+    raise InputError(f"the recipe erased the digit {_TRIALS} times running on an exemplar; make it keep some ink")

@@ -24,11 +24,11 @@ from functools import cache
 from pathlib import Path
 
 from generator.errors import InputError
+from generator.layout import CONFIG_NAME, check_config_name, check_label
 
 BUILTIN_DIR = Path(__file__).parent / "numeral_systems"
 DEFAULT_CONFIGS = ("geez", "vai", "osmanya", "nko")
 
-_NAME = re.compile(r"[a-z0-9_]+")
 _CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
 _REQUIRED = ("name", "script", "code_points", "class_names", "fonts")
 _OPTIONAL = ("iso15924", "languages")
@@ -82,7 +82,10 @@ def load_spec(path: str | Path) -> NumeralSystem:
     Raises:
         InputError: the file is missing, is not TOML, or a key is missing or malformed.
     """
-    path = Path(path).expanduser().resolve()
+    try:
+        path = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop: RuntimeError before Python 3.13, OSError since
+        raise InputError(f"spec file {path} cannot be found ({exc}); check the --spec path") from None
     try:
         spec = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -101,10 +104,10 @@ def load_spec(path: str | Path) -> NumeralSystem:
         raise InputError(f"spec file {path} has unknown key(s) {', '.join(unknown)}; remove them")
 
     name = spec["name"]
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise bad("name", "is not a config name; use lowercase letters, digits and _")
-    if not isinstance(spec["script"], str) or not spec["script"].strip():
-        raise bad("script", "must be a non-empty string")
+    if not isinstance(name, str) or not CONFIG_NAME.fullmatch(name):
+        raise bad("name", "is not a config name; use 1 to 64 lowercase letters, digits and _")
+    if (why := check_label(spec["script"], "script")) is not None:
+        raise InputError(f"spec file {path}: {why}")
 
     raw_points = spec["code_points"]
     if not _is_str_list(raw_points) or len(raw_points) < 2:
@@ -123,6 +126,9 @@ def load_spec(path: str | Path) -> NumeralSystem:
         raise bad("class_names", f"must be a list of {len(code_points)} strings, one per code point")
     if len(set(class_names)) != len(class_names):
         raise bad("class_names", "repeats a name; class names must be unique")
+    for class_name in class_names:
+        if (why := check_label(class_name, "class name")) is not None:
+            raise InputError(f"spec file {path}: {why}")
 
     fonts = spec["fonts"]
     if not isinstance(fonts, list) or not fonts:
@@ -132,7 +138,10 @@ def load_spec(path: str | Path) -> NumeralSystem:
         font_path = font.get("path") if isinstance(font, dict) else font
         if not isinstance(font_path, str) or not font_path:
             raise InputError(f"spec file {path}: font entry {font!r} is not a path")
-        font_paths.append((path.parent / font_path).resolve())
+        try:
+            font_paths.append((path.parent / font_path).resolve())
+        except (OSError, RuntimeError) as exc:  # a link loop
+            raise InputError(f"spec file {path}: font {font_path} cannot be found ({exc}); fix its path") from None
 
     iso15924 = spec.get("iso15924")
     if iso15924 is not None and not (isinstance(iso15924, str) and re.fullmatch(r"[A-Z][a-z]{3}", iso15924)):
@@ -163,14 +172,23 @@ def builtin_systems() -> dict[str, NumeralSystem]:
 def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = None) -> list[NumeralSystem]:
     """Turns ``--configs`` and ``--spec`` into the numeral systems to build.
 
-    With neither, that is the four Afro-MNIST configs. Spec files may override a built-in name.
+    With neither, that is the four Afro-MNIST configs. A spec file may not take a built-in config's name, nor
+    another spec file's.
 
     Raises:
-        InputError: an unknown config name or a bad spec file.
+        InputError: an unknown or malformed config name, a bad spec file, or a spec named like another config.
     """
     available = dict(builtin_systems())
     from_specs = [load_spec(path) for path in spec_paths or []]
-    available.update({system.name: system for system in from_specs})
+    for system in from_specs:
+        if system.name in available:
+            other = "a built-in config" if system.name in builtin_systems() else "the config of another --spec"
+            raise InputError(
+                f"spec file {system.spec_path} names config {system.name!r}, {other}; give it a name of its own"
+            )
+        available[system.name] = system
+    for name in configs or []:
+        check_config_name(name, "--configs")
     if configs is None:
         configs = [system.name for system in from_specs] or list(DEFAULT_CONFIGS)
     unknown = [name for name in configs if name not in available]

@@ -15,7 +15,9 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SPLITS = ("train", "test")
+from generator.layout import SPLITS
+
+__all__ = ["SPLITS", "ShardInfo", "ShardWriter", "features", "shard_name"]
 
 
 def features(class_names: tuple[str, ...]) -> datasets.Features:

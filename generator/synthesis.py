@@ -13,6 +13,7 @@ import albumentations as A
 import cv2
 import numpy as np
 
+from generator.errors import InputError
 from generator.fonts import render_exemplars
 from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.registry import NumeralSystem
@@ -114,7 +115,9 @@ class Synthesizer:
             rejected += 1
             self.redrawn[label] += 1
             self.rejected[reason][label] += 1
-        raise RuntimeError(f"the recipe erased label {label} of source {source} {_MAX_REDRAWS} times running")
+        raise InputError(
+            f"the recipe erased label {label} of exemplar {source} {_MAX_REDRAWS} times running; make it keep some ink"
+        )
 
     def render(self, labels: tuple[int, ...], sources: tuple[int, ...], seed: int) -> Rendered:
         self.recipe.set_random_seed(seed)

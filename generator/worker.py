@@ -15,6 +15,7 @@ here rather than by ``multiprocessing``, for two reasons:
 from __future__ import annotations
 
 import pickle
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,10 @@ _start_error: BaseException | None = None
 def start(data: bytes) -> None:
     """The pool's initializer: builds this worker's synthesizers (see ``synthesis.init_worker``)."""
     global _start_error
+    # Ctrl-C reaches every process of the terminal's group: the parent handles it, and ends the pool. The worker
+    # started with SIGINT blocked (generate._sigint_held); one that came meanwhile is dropped once it is ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     try:
         from generator import synthesis

@@ -18,6 +18,7 @@ from PIL import Image
 
 from generator import card
 from generator.layout import BASELINE_FILE, METADATA_FILE
+from generator.output import MANIFEST_FILE
 from generator.registry import DEFAULT_CONFIGS, builtin_systems
 from tests.conftest import PROJECT_DIR, TINY
 
@@ -51,6 +52,7 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
     names = sorted(path.relative_to(repository).as_posix() for path in repository.rglob("*") if path.is_file())
     root = [name for name in names if "/" not in name or name.split("/")[0] not in SYSTEMS]
     assert root == [
+        MANIFEST_FILE,
         card.README,
         "builder-script/afro_mnist.py",
         *(card.sample_grid_path(config) for config in SYSTEMS),
@@ -194,7 +196,7 @@ def test_write_repository_files_is_repeatable_and_leaves_no_partial_files(reposi
     card.write_repository_files(folder)
     assert not (folder / card.sample_grid_path("nko")).exists(), "a removed config's grid goes too"
     assert "config_name: nko" not in (folder / card.README).read_text(encoding="utf-8")
-    assert not [path for path in folder.rglob(".*")], "no temporary file is left behind"
+    assert [path.name for path in folder.rglob(".*")] == [MANIFEST_FILE], "no temporary file is left behind"
 
 
 def import_builder(folder: Path, monkeypatch: pytest.MonkeyPatch):
