@@ -27,12 +27,26 @@ from generator.layout import DEFAULT_BUILD_DIR
 from generator.registry import DEFAULT_CONFIGS, resolve
 
 PROG = "afro-mnist"
+# Set only by the README's own test (tests/test_readme.py), which runs every README command as written:
+# it shrinks the default sizes, epochs and workers so that the whole README runs in seconds. It is not an
+# option for users, and an explicit flag always wins over it.
+TINY_ENV = "AFRO_MNIST_TINY"
+TINY_DEFAULTS = {"train_size": 60, "test_size": 20, "epochs": 1, "workers": 1}
+
+
+def tiny() -> bool:
+    return os.environ.get(TINY_ENV) == "1"
 
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: worker processes import this module too, and need none of it.
     from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
     from generator.seeds import DEFAULT_WEIGHT
+
+    train_size, test_size = (
+        (TINY_DEFAULTS["train_size"], TINY_DEFAULTS["test_size"]) if tiny() else (DEFAULT_TRAIN_SIZE, DEFAULT_TEST_SIZE)
+    )
+    workers = TINY_DEFAULTS["workers"] if tiny() else len(os.sched_getaffinity(0))
 
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -43,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
     gen.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
     gen.add_argument("--seed", type=int, default=0, help="default: 0")
-    gen.add_argument("--train-size", type=int, default=DEFAULT_TRAIN_SIZE, metavar="N", help="images in train")
-    gen.add_argument("--test-size", type=int, default=DEFAULT_TEST_SIZE, metavar="N", help="images in test")
-    gen.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: all cores")
+    gen.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
+    gen.add_argument("--test-size", type=int, default=test_size, metavar="N", help="images in test")
+    gen.add_argument("--workers", type=int, default=workers, help="default: all cores")
     gen.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
     gen.add_argument(
         "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
@@ -101,6 +115,7 @@ def run(args: argparse.Namespace) -> None:
         for folder in written:
             print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
             print(folder)
+        _warn_about_spec_configs(systems, args.out)
     elif args.command == "preview":
         from generator.preview import write_preview
 
@@ -132,7 +147,7 @@ def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
     from generator.export import FORMATS
 
     from_help = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
-    defaults = TrainingSettings()
+    defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
 
     def training_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -205,7 +220,7 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
         write_repository_files(args.build_dir)  # the card's baseline table renders from baseline.json
     elif args.command == "evaluate-real":
         from generator.baseline import TrainingSettings
-        from generator.realdata import evaluate_real, output_paths
+        from generator.realdata import evaluate_real, output_paths, per_class_table
 
         settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
         out = args.out or DEFAULT_REAL_OUT
@@ -223,6 +238,7 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             f"{args.config}: {results['real_accuracy']:.2%} of {results['real_examples']} real images "
             f"(generated test split: {results['synthetic_test_accuracy']:.2%})"
         )
+        print(per_class_table(results["per_class"]))
         for path in output_paths(args.config, out):
             print(path)
     elif args.command == "export":
@@ -245,6 +261,25 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
         print(result.table)
         for path in result.written:
             print(path)
+
+
+def _warn_about_spec_configs(systems: list, out: Path) -> None:
+    """A note when a config from a spec file lands in the default build folder, the repository a push publishes.
+
+    The card describes every config in the folder, so the folder keeps loading as it is; the note says that a
+    push without --configs would publish the example too, and how to keep it apart.
+    """
+    if out.resolve() != DEFAULT_BUILD_DIR.resolve():
+        return
+    builtin = [system.name for system in systems if system.is_builtin]
+    others = [system.name for system in systems if not system.is_builtin]
+    if others:
+        print(
+            f"note: {', '.join(others)} (from a spec file) is now in {out}, the dataset repository that "
+            f"`afro-mnist push` publishes: its card lists it, and a push without --configs would publish it; "
+            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or DEFAULT_CONFIGS)}",
+            file=sys.stderr,
+        )
 
 
 def _read_recipe(path: Path):

@@ -14,6 +14,8 @@ import math
 import multiprocessing
 import os
 import shutil
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -216,6 +218,8 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     rendered = _render_all(chunks, exemplars, recipe_dict, workers)
     bar = tqdm(total=sum(sizes.values()) * len(systems), unit="img", disable=None if progress else True)
+    # tqdm draws only on a terminal; in a log (make dataset > log) each finished split gets one line instead.
+    log_lines = progress and bar.disable
     written = []
     with bar:
         for system in systems:
@@ -226,7 +230,9 @@ def generate(
             partial.mkdir()
             try:
                 save_recipe(recipe, partial / RECIPE_FILE)
-                shards, redraws = _write_shards(system, partial, config_chunks, rendered, sizes, rows_per_shard, bar)
+                shards, redraws = _write_shards(
+                    system, partial, config_chunks, rendered, sizes, rows_per_shard, bar, log_lines
+                )
                 metadata = _metadata(system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard)
                 metadata["exemplars"] = _exemplars_metadata(system, seed_sets.get(system.name))
                 metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
@@ -266,8 +272,12 @@ def _write_shards(
     sizes: dict[str, int],
     rows_per_shard: int,
     bar: tqdm,
+    log_lines: bool = False,
 ) -> tuple[dict[str, list[ShardInfo]], dict[str, dict[str, np.ndarray]]]:
-    """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts."""
+    """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts.
+
+    With ``log_lines``, one line per finished split goes to stderr: its image count and rate.
+    """
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
         split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class")}
@@ -275,7 +285,9 @@ def _write_shards(
     }
     writer: ShardWriter | None = None
     writer_split = ""
-    for chunk in chunks:
+    done = dict.fromkeys(SPLITS, 0)
+    started = time.perf_counter()
+    for index, chunk in enumerate(chunks):
         result = next(rendered)
         pngs = result.pngs
         redraws[chunk.split]["redrawn"] += result.redrawn
@@ -287,6 +299,16 @@ def _write_shards(
             writer, writer_split = ShardWriter(folder / name, system.class_names), chunk.split
         writer.write(pngs, list(chunk.labels))
         bar.update(len(pngs))
+        done[chunk.split] += len(pngs)
+        if log_lines and (index + 1 == len(chunks) or chunks[index + 1].split != chunk.split):
+            seconds = time.perf_counter() - started
+            print(
+                f"{system.name} {chunk.split}: {done[chunk.split]:,} of {sizes[chunk.split]:,} images in "
+                f"{seconds:.1f} s ({done[chunk.split] / max(seconds, 1e-9):,.0f} images/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            started = time.perf_counter()
     if writer is not None:
         shards[writer_split].append(writer.close())
     return shards, redraws
