@@ -243,7 +243,7 @@ def generate(
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
     # The card, sample grids and builder script describe every config now in ``out``.
-    write_repository_files(out)
+    write_repository_files(out, systems=systems)
     return written
 
 

@@ -81,7 +81,12 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
-    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == ["geez", "vai", "osmanya", "nko"]
+    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == [
+        "vai",
+        "geez",
+        "osmanya",
+        "nko",
+    ]  # the default config first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 
@@ -172,8 +177,8 @@ def test_pushing_a_new_config_keeps_the_configs_already_on_the_hub(capsys, hub, 
     assert {path: files[path] for path in unchanged} == unchanged, "the configs already on the Hub are untouched"
     assert "vai_serif/metadata.json" in files
     header = card_yaml(files)
-    assert [entry["config_name"] for entry in header["configs"]] == ["geez", "vai", "vai_serif"]
-    assert [entry["config_name"] for entry in header["dataset_info"]] == ["geez", "vai", "vai_serif"]
+    assert [entry["config_name"] for entry in header["configs"]] == ["vai", "geez", "vai_serif"]
+    assert [entry["config_name"] for entry in header["dataset_info"]] == ["vai", "geez", "vai_serif"]
     assert [entry.get("default", False) for entry in header["configs"]] == [True, False, False]
     assert f"]({card.sample_grid_path('geez')})" in files[card.README].decode(), "kept configs keep their section"
     assert "sample-grids/vai_serif.png" in hub.commits[-1].added
