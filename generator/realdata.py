@@ -333,6 +333,7 @@ def evaluate_real(
         "train_examples": len(y_train),
         "threads": baseline.THREADS,
         "torch_version": baseline.torch_version(),
+        "cpu_capability": baseline.cpu_capability(),
         "generator_version": generator.__version__,
     }
     out.mkdir(parents=True, exist_ok=True)
