@@ -396,16 +396,15 @@ def baseline_for(record: ConfigRecord) -> tuple[dict | None, str]:
     if record.baseline:
         return record.baseline, _THIS_DATA
     metadata = record.metadata
-    candidates = [entry for entry in shipped_baselines() if entry["config"] == record.name]
-    if not candidates or not _default_build(metadata):
-        return None, ""
     sizes = {split: info["num_examples"] for split, info in metadata["splits"].items()}
-    for entry in candidates:
+    for entry in shipped_baselines():
         dataset = entry["dataset"]
         if (
-            dataset["seed"] == metadata["seed"]
+            entry["config"] == record.name
+            and dataset["seed"] == metadata["seed"]
             and {"train": entry["train_examples"], "test": entry["test_examples"]} == sizes
             and dataset["generator_version"] in same_data_versions(metadata["generator"]["version"])
+            and _default_build(metadata)
         ):
             return entry, f"identical data (generator {dataset['generator_version']})"
     return None, ""

@@ -39,9 +39,9 @@ def tiny() -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Imported here, not at the top: worker processes import this module too, and need none of it.
-    from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
-    from generator.seeds import DEFAULT_WEIGHT
+    # Imported here, not at the top: worker processes import this module too, and need none of it. Nothing
+    # imported to build the parser brings in albumentations, datasets or PyTorch: each costs seconds a start.
+    from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, DEFAULT_WEIGHT
 
     train_size, test_size = (
         (TINY_DEFAULTS["train_size"], TINY_DEFAULTS["test_size"]) if tiny() else (DEFAULT_TRAIN_SIZE, DEFAULT_TEST_SIZE)
@@ -302,9 +302,23 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
     return report
 
 
+# Commands that never use PyTorch. albumentations and datasets import it whenever it is installed, for
+# transforms and formats these commands never call, and it costs seconds at every start; so, as generation
+# workers do (generator/worker.py), these commands mark it absent while they run.
+_WITHOUT_TORCH = ("generate", "preview", "export", "figures", "stats", "push")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        run(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        block_torch = args.command in _WITHOUT_TORCH and "torch" not in sys.modules
+        if block_torch:
+            sys.modules["torch"] = None  # type: ignore[assignment]
+        try:
+            run(args)
+        finally:
+            if block_torch and sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]
     except InputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

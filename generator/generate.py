@@ -36,6 +36,7 @@ from generator.recipe import default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
 from generator.sanitation import BLUR_SIGMA, MARGIN
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
+from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
 from generator.synthesis import (
     MAX_SANITATION_REDRAWS,
@@ -47,8 +48,6 @@ from generator.synthesis import (
     templates_for,
 )
 
-DEFAULT_TRAIN_SIZE = 60_000
-DEFAULT_TEST_SIZE = 10_000
 # A chunk is one task for a worker and one parquet row group (~300 KB).
 CHUNK_SIZE = 1_000
 ROWS_PER_SHARD = 10_000

@@ -1,4 +1,4 @@
-"""Where the project publishes: the one place to change the Hub repository and the project's links.
+"""Where the project publishes, and the command line's defaults: the one place to change them.
 
 Everything that names the dataset repository reads it from here: the dataset card and its snippets,
 ``afro-mnist push`` (its ``--repo-id`` default), ``generator.export.load_data`` and the PyTorch
@@ -26,3 +26,10 @@ DOWNLOAD_TIMEOUT_S = 30
 def dataset_url(repo_id: str = REPO_ID, endpoint: str = HUB_ENDPOINT) -> str:
     """The dataset repository's page on the Hub."""
     return f"{endpoint.rstrip('/')}/datasets/{repo_id}"
+
+
+# The size of a config's splits unless --train-size and --test-size say otherwise: MNIST's.
+DEFAULT_TRAIN_SIZE = 60_000
+DEFAULT_TEST_SIZE = 10_000
+# The share of images drawn from handwritten seeds (--exemplar-weight) when --exemplars is given.
+DEFAULT_WEIGHT = 0.5
