@@ -19,10 +19,10 @@ venv: $(INSTALLED)
 dataset: $(INSTALLED)
 	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
 
-## push: publish build/afro_mnist to the Hub in one commit (REPO_ID=owner/afro_mnist; token from HF_TOKEN)
+## push: publish build/afro_mnist to the Hub in one commit, to REPO_ID of generator/settings.py unless
+## REPO_ID=owner/name is given here; token from HF_TOKEN
 push: $(INSTALLED)
-	@test -n "$(REPO_ID)" || { echo "make push: set REPO_ID=owner/name" >&2; exit 2; }
-	$(BIN)/afro-mnist push --repo-id $(REPO_ID) --from $(OUT) $(PUSH_ARGS)
+	$(BIN)/afro-mnist push $(if $(REPO_ID),--repo-id $(REPO_ID)) --from $(OUT) $(PUSH_ARGS)
 
 ## test: lint, then the test suite
 test: lint

@@ -32,6 +32,7 @@ from generator import settings
 from generator.download import verify_shards
 from generator.errors import InputError
 from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, config_folders, read_metadata, write_atomic
+from generator.registry import builtin_systems
 
 FORMATS = ("idx", "npz")
 
@@ -64,7 +65,13 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
         InputError: the build folder or the config is missing, or the config was never finished.
     """
     build_dir = Path(build_dir)
-    make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    if config in builtin_systems():
+        make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    else:  # a config of a spec file: --configs alone cannot name it, and it may live in a folder of its own
+        make_it = (
+            f"generate it with `afro-mnist generate --spec YOUR_SPEC.toml --out {build_dir}`, "
+            "or pass --from the folder it was generated into"
+        )
     if not build_dir.is_dir():
         raise InputError(f"build folder {build_dir} does not exist; {make_it}")
     folder = build_dir / config
