@@ -297,7 +297,8 @@ def _config_section(record: ConfigRecord) -> str:
     return "\n\n".join(
         [
             f"### `{record.name}`: {system['script']} numerals",
-            f"![{per_class} test images per class of {record.name}, one column per class, label 0 on the left]"
+            f"![Each class's glyph, then {per_class} test images per class of {record.name}, one column per class "
+            "headed by its class name, label 0 on the left]"
             f"({sample_grid_path(record.name)})",
             labels,
             f"Drawn with {len(record.metadata['fonts'])} fonts:",
