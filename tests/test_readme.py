@@ -203,7 +203,9 @@ def newcomer_environment(home: Path, hub: HubStandIn) -> dict[str, str]:
 
 
 def test_readme_markers_are_understood():
-    blocks = readme_blocks(README.read_text(encoding="utf-8"))
+    text = README.read_text(encoding="utf-8")
+    assert TINY_ENV not in text, "the README shows the sizes a reader gets, never the test's shrinking"
+    blocks = readme_blocks(text)
     assert [block for block in blocks if block.language in RUNNABLE and block.skip is None], "the README has blocks"
     for block in blocks:
         if block.file is not None:
