@@ -12,6 +12,8 @@ The pieces, in the order data flows through them:
 - ``card`` and ``publish``: the dataset card and root files, and the atomic push to the Hub;
 - ``baseline`` and ``realdata``: LeNet-5, and real handwriting normalised like generated data;
 - ``export``, ``figures``, ``tiling`` and ``preview``: drop-in formats and pictures;
+- ``download`` and ``torch``: a published config fetched from the Hub and checked; the PyTorch Dataset;
+- ``settings``: the Hub repository id, the project's links and the command line's defaults;
 - ``cli``: the ``afro-mnist`` command.
 """
 

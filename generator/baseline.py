@@ -4,8 +4,10 @@
 
 The network is that of Table 2 of Wu, Yang & Prabhu (2020): two 5x5 convolutions (6 and 16 maps),
 each followed by 2x2 max-pooling and tanh, then dense layers of 120 and 84 units with tanh and one
-output per class. Training is seeded and deterministic: the same seed, data and PyTorch version give
-the same weights and the same accuracy.
+output per class. Training is seeded and deterministic: the same seed, data, PyTorch version and CPU
+instruction set give the same weights and the same accuracy. PyTorch picks its CPU kernels by instruction
+set (AVX-512, AVX2, or none), and each sums in its own order, so another kind of CPU gives other weights
+(measured: three instruction sets, three sets of weights from one seed). Results record it.
 
 PyTorch is an optional dependency (``pip install 'afro-mnist[baseline]'``). It is imported inside
 the functions that need it, so this module, and the generator, import without it.
@@ -200,6 +202,15 @@ def torch_version() -> str:
     return str(import_torch().__version__)
 
 
+def cpu_capability() -> str:
+    """The instruction set PyTorch's CPU kernels were chosen for (``AVX512``, ``AVX2``, ``DEFAULT``...).
+
+    Results depend on it as they do on the PyTorch version; ``ATEN_CPU_CAPABILITY`` set before PyTorch is
+    imported chooses a lower one, to compare with a result measured elsewhere.
+    """
+    return str(import_torch().backends.cpu.get_cpu_capability())
+
+
 def run_baseline(
     config: str,
     build_dir: str | Path = DEFAULT_BUILD_DIR,
@@ -252,6 +263,7 @@ def run_baseline(
         "train_seconds": round(train_seconds, 1),
         "threads": THREADS,
         "torch_version": torch_version(),
+        "cpu_capability": cpu_capability(),
         "generator_version": generator.__version__,
         "dataset": {"seed": metadata["seed"], "generator_version": metadata["generator"]["version"]},
     }

@@ -19,6 +19,7 @@ import json
 import math
 import re
 import string
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,11 +30,15 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
+from generator import settings
 from generator.errors import InputError
 from generator.layout import BASELINE_FILE, config_folders, read_metadata
 from generator.output import write_root_files
-from generator.registry import BUILTIN_DIR, DEFAULT_CONFIGS
-from generator.tiling import png_bytes, tile
+
+# PAPER_REAL_ACCURACY is a constant of realdata, which imports PyTorch only inside its functions.
+from generator.realdata import PAPER_REAL_ACCURACY
+from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, DEFAULT_CONFIGS, NumeralSystem, builtin_systems
+from generator.tiling import FRAME, GAP, GREY, labelled_png, tile
 
 # The card's template and the builder script sit at the project's root, where readers look for them.
 # The package reaches them through links in ``dataset_repository/``, which a built wheel stores as
@@ -41,9 +46,13 @@ from generator.tiling import png_bytes, tile
 _REPOSITORY_FILES = Path(__file__).parent / "dataset_repository"
 CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
 BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
+# Results that ship with the generator (results/ at the project's root) and its changelog: the card quotes them.
+SHIPPED_BASELINES = _REPOSITORY_FILES / "baselines.json"
+SHIPPED_REAL_TRANSFER = _REPOSITORY_FILES / "real_transfer.json"
+CHANGELOG = _REPOSITORY_FILES / "CHANGELOG.md"
 README = "README.md"
 SAMPLE_GRID_DIR = "sample-grids"
-DEFAULT_REPO_ID = "<owner>/afro_mnist"
+DEFAULT_REPO_ID = settings.REPO_ID
 PRETTY_NAME = "Afro-MNIST"
 
 # The Hub's size buckets, by upper bound; the last is open.
@@ -98,11 +107,13 @@ def read_configs(out: Path) -> list[ConfigRecord]:
 
 
 def card_order(records: list[ConfigRecord]) -> list[ConfigRecord]:
-    """The Afro-MNIST configs in their usual order, then any others by name; the first is the default."""
+    """The default config (``registry.DEFAULT_CONFIG``) first, then the Afro-MNIST configs in their usual order,
+    then any others by name; the first is the repository's default."""
 
-    def rank(record: ConfigRecord) -> tuple[int, str]:
+    def rank(record: ConfigRecord) -> tuple[bool, int, str]:
         known = record.name in DEFAULT_CONFIGS
-        return (DEFAULT_CONFIGS.index(record.name) if known else len(DEFAULT_CONFIGS), record.name)
+        order = DEFAULT_CONFIGS.index(record.name) if known else len(DEFAULT_CONFIGS)
+        return (record.name != DEFAULT_CONFIG, order, record.name)
 
     return sorted(records, key=rank)
 
@@ -224,6 +235,11 @@ def render_card(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> 
         generation_table=_generation_table(records),
         recipes=_recipes(records),
         baselines=_baselines(records),
+        links=_links(repo_id),
+        default_choice=_default_choice(records, repo_id),
+        structure=_structure(records),
+        limitations=_limitations(records),
+        version=_version(records),
         font_licences=_font_licences(records),
         citation=builder_constants()["_CITATION"].strip(),
     )
@@ -287,7 +303,8 @@ def _config_section(record: ConfigRecord) -> str:
     return "\n\n".join(
         [
             f"### `{record.name}`: {_text(system['script'])} numerals",
-            f"![{per_class} test images per class of {record.name}, one column per class, label 0 on the left]"
+            f"![Each class's glyph, then {per_class} test images per class of {record.name}, one column per class "
+            "headed by its class name, label 0 on the left]"
             f"({sample_grid_path(record.name)})",
             labels,
             f"Drawn with {len(record.metadata['fonts'])} fonts:",
@@ -340,24 +357,327 @@ def _recipes(records: list[ConfigRecord]) -> str:
 
 
 def _baselines(records: list[ConfigRecord]) -> str:
-    run = [r for r in records if r.baseline]
+    found = {r.name: baseline_for(r) for r in records}
+    run = [r for r in records if found[r.name][0]]
     if not run:
         return "No baseline has been run yet."
-    rows = [
-        [
-            f"`{r.name}`",
-            _percent(r.baseline.get("test_accuracy")),
-            _percent(r.baseline.get("paper_accuracy")),
-            str(r.baseline.get("epochs", "")),
-            str(r.baseline.get("seed", "")),
-        ]
-        for r in run
-    ]
-    text = _table(["Config", "Test accuracy", "Paper's test accuracy", "Epochs", "Seed"], rows, align="lrrrr")
-    missing = [f"`{r.name}`" for r in records if not r.baseline]
+    rows = []
+    for r in run:
+        result, source = found[r.name]
+        rows.append(
+            [
+                f"`{r.name}`",
+                _percent(result.get("test_accuracy")),
+                _percent(result.get("paper_accuracy")),
+                str(result.get("epochs", "")),
+                str(result.get("seed", "")),
+                source,
+            ]
+        )
+    header = ["Config", "Test accuracy", "Paper's test accuracy", "Epochs", "Seed", "Measured on"]
+    text = _table(header, rows, align="lrrrrl")
+    shipped = [r for r in run if found[r.name][1] != _THIS_DATA]
+    if shipped:
+        text += (
+            f"\n\nRows measured on *identical data* come from `results/baselines.json` in the [generator's source]"
+            f"({settings.SOURCE_URL}): LeNet-5 trained by `afro-mnist baseline` on shards byte for byte the same as "
+            "these (same seed and sizes, from a generator version whose data the changelog calls unchanged)."
+        )
+    missing = [f"`{r.name}`" for r in records if not found[r.name][0]]
     if missing:
         text += f"\n\nNo baseline has been run yet for {_join(missing)}."
     return text
+
+
+_THIS_DATA = "this data"
+
+
+def baseline_for(record: ConfigRecord) -> tuple[dict | None, str]:
+    """A config's LeNet-5 result and where it was measured.
+
+    That is its own ``baseline.json`` if it has one ("this data"), else the shipped result
+    (``results/baselines.json``) measured on byte-identical data: a built-in config, the same seed and split sizes,
+    the default recipe with sanitation and no handwritten seeds, made by a generator version whose data the
+    changelog calls unchanged. Otherwise ``(None, "")``.
+    """
+    if record.baseline:
+        return record.baseline, _THIS_DATA
+    metadata = record.metadata
+    sizes = {split: info["num_examples"] for split, info in metadata["splits"].items()}
+    for entry in shipped_baselines():
+        dataset = entry["dataset"]
+        if (
+            entry["config"] == record.name
+            and dataset["seed"] == metadata["seed"]
+            and {"train": entry["train_examples"], "test": entry["test_examples"]} == sizes
+            and dataset["generator_version"] in same_data_versions(metadata["generator"]["version"])
+            and _default_build(metadata)
+        ):
+            return entry, f"identical data (generator {dataset['generator_version']})"
+    return None, ""
+
+
+def _default_build(metadata: dict) -> bool:
+    """Whether a config was made as ``make dataset`` makes it: bundled fonts, default recipe, sanitation, no seeds."""
+    system = builtin_systems().get(metadata["config"])
+    if system is None or metadata["exemplars"]["handwritten_seeds"] is not None:
+        return False
+    if metadata["sanitation"]["samples"] is None:
+        return False
+    if [font["file"] for font in metadata["fonts"]] != [path.name for path in system.fonts]:
+        return False
+    return metadata["recipe"] == _default_recipe_dict()
+
+
+@cache
+def _default_recipe_dict() -> dict:
+    # Imported on use: albumentations takes seconds to import, and only a build that may match needs it.
+    import albumentations as A
+
+    from generator.recipe import default_recipe
+
+    return json.loads(json.dumps(A.to_dict(default_recipe())))
+
+
+@cache
+def shipped_baselines() -> list[dict]:
+    """The baselines in ``results/baselines.json``, one per config."""
+    return json.loads(SHIPPED_BASELINES.read_text(encoding="utf-8"))["baselines"]
+
+
+@cache
+def shipped_real_transfer() -> dict:
+    """``results/real_transfer.json``: the synthetic-to-real measurements, as benchmarks/real_transfer.py writes."""
+    return json.loads(SHIPPED_REAL_TRANSFER.read_text(encoding="utf-8"))
+
+
+# --- the changelog -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version's entry in ``CHANGELOG.md``.
+
+    Attributes:
+        version: as ``generator.__version__`` spells it, or ``Unreleased``.
+        date: ``YYYY-MM-DD``, or None for the unreleased entry.
+        data: the bullets of its ``### Data`` section, what changed in the data.
+    """
+
+    version: str
+    date: str | None
+    data: tuple[str, ...]
+
+    @property
+    def data_unchanged(self) -> bool:
+        return bool(self.data) and self.data[0].startswith("No change")
+
+
+_RELEASE = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?\s*$", re.MULTILINE)
+
+
+@cache
+def releases() -> tuple[Release, ...]:
+    """Every entry of ``CHANGELOG.md``, newest first."""
+    text = CHANGELOG.read_text(encoding="utf-8")
+    headings = list(_RELEASE.finditer(text))
+    entries = []
+    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+        body = text[heading.end() : following.start() if following else len(text)]
+        data = re.search(r"^### Data\n(.*?)(?=^### |\Z)", body, re.MULTILINE | re.DOTALL)
+        bullets = re.split(r"^- ", data[1], flags=re.MULTILINE)[1:] if data else []
+        entries.append(
+            Release(heading["version"], heading["date"], tuple(" ".join(b.split()) for b in bullets if b.strip()))
+        )
+    return tuple(entries)
+
+
+def release(version: str) -> Release | None:
+    return next((entry for entry in releases() if entry.version == version), None)
+
+
+def same_data_versions(version: str) -> set[str]:
+    """The released versions whose data is byte for byte that of ``version``, by the changelog's Data sections."""
+    groups: list[list[str]] = []
+    for entry in reversed(releases()):  # oldest first: a version that changes nothing joins the one before
+        if entry.version == "Unreleased":
+            continue
+        if entry.data_unchanged and groups:
+            groups[-1].append(entry.version)
+        else:
+            groups.append([entry.version])
+    return next((set(group) for group in groups if version in group), {version})
+
+
+# --- the card's other sections -----------------------------------------------------------------------------------
+
+
+def _links(repo_id: str) -> str:
+    page = settings.dataset_url(repo_id)
+    return "\n".join(
+        [
+            f"- **Paper:** [Afro-MNIST: Synthetic generation of MNIST-style datasets for low-resource languages]"
+            f"({settings.PAPER_URL}) (Wu, Yang and Prabhu, 2020, arXiv:{settings.PAPER_ARXIV_ID})",
+            f"- **Source:** [the generator]({settings.SOURCE_URL}), the code that made every image here, with its "
+            "changelog and the results quoted below",
+            f"- **Homepage:** [{repo_id}]({page})",
+            f"- **Contact:** [the generator's issues]({settings.SOURCE_URL}/issues), or [this dataset's "
+            f"discussions]({page}/discussions)",
+        ]
+    )
+
+
+def _default_choice(records: list[ConfigRecord], repo_id: str) -> str:
+    default = records[0].name
+    loads = f'`load_dataset("{repo_id}")` without a config name gives it'
+    if default != DEFAULT_CONFIG:
+        return f"`{default}` is this repository's default config: {loads}."
+    text = f"`{default}` is the default config: it opens this card, and {loads}."
+    accuracies = {r.name: (baseline_for(r)[0] or {}).get("test_accuracy") for r in records}
+    if accuracies.get(default) is not None and accuracies.get("geez") is not None:
+        text += (
+            f" It was chosen as the most legible first example: LeNet-5 reads {_percent(accuracies[default])} of its "
+            f"test split, against {_percent(accuracies['geez'])} for `geez`, the paper's first config, whose numerals "
+            "differ only in a small sign between two horizontal bars (baselines below)."
+        )
+    else:
+        text += " It was chosen as the most legible first example, and, like MNIST, it has a zero."
+    return text
+
+
+def _structure(records: list[ConfigRecord]) -> str:
+    height, width = records[0].metadata["image"]["shape"]
+    parts = []
+    example = next((r for r in records if r.folder is not None), None)
+    if example is not None:
+        split = _grid_split(example.metadata)
+        table = pq.read_table(example.folder / example.metadata["splits"][split]["shards"][0]["file"])
+        label = int(table.column("label")[0].as_py())
+        system = example.metadata["numeral_system"]
+        character = system["characters"][label]
+        parts += [
+            f"### Data instances\n\nThe first row of `{example.name}`'s {split} split, as `load_dataset` gives it:",
+            "```text\n"
+            f"{{'image': <PIL.PngImagePlugin.PngImageFile image mode=L size={width}x{height}>, 'label': {label}}}\n"
+            "```",
+            f'Label {label} is class `"{system["class_names"][label]}"`, the numeral {character} '
+            f"({system['code_points'][label]}, {unicodedata.name(character, 'unnamed').title()}).",
+        ]
+    fields = _table(
+        ["Field", "Type", "Meaning"],
+        [
+            [
+                "`image`",
+                "`Image` (PNG bytes)",
+                f"{width}\N{MULTIPLICATION SIGN}{height} greyscale (mode L), {records[0].metadata['image']['ink']}",
+            ],
+            [
+                "`label`",
+                "`ClassLabel`",
+                'the class index, 0 first; `features["label"].names` maps it to the class name',
+            ],
+        ],
+    )
+    parts += ["### Data fields", fields]
+    odd = [r for r in records if r.metadata["numeral_system"]["class_names"] != [str(i) for i in range(_classes(r))]]
+    meaning = "In every config the labels run from 0 to the class count less one, in the label tables' order."
+    for r in odd:
+        system = r.metadata["numeral_system"]
+        names, characters = system["class_names"], system["characters"]
+        meaning += (
+            f' In `{r.name}` the label is not the numeral\'s value: label 0 is class `"{names[0]}"` '
+            f'({characters[0]}) and label {len(names) - 1} is class `"{names[-1]}"` ({characters[-1]})'
+            + (", since the script's numerals have no zero." if "0" not in names else ".")
+        )
+    parts.append(meaning)
+    splits = _table(
+        ["Config", *(split for split in records[0].metadata["splits"]), "Per class (train / test)"],
+        [
+            [
+                f"`{r.name}`",
+                *(f"{info['num_examples']:,}" for info in r.metadata["splits"].values()),
+                " / ".join(f"{info['examples_per_class']:,}" for info in r.metadata["splits"].values()),
+            ]
+            for r in records
+        ],
+        align="lrrr",
+    )
+    parts += [
+        "### Data splits",
+        splits,
+        "Train and test are drawn from disjoint random streams of the same recipe and the same fonts, with equal "
+        "counts per class. They share their styles, so the test split measures how well a model fits the recipe, "
+        "not how well it reads handwriting (see below).",
+    ]
+    return "\n\n".join(parts)
+
+
+def _classes(record: ConfigRecord) -> int:
+    return len(record.metadata["numeral_system"]["class_names"])
+
+
+def _limitations(records: list[ConfigRecord]) -> str:
+    fonts = {r.name: len(r.metadata["fonts"]) for r in records}
+    lines = [
+        "- **The images are synthetic.** No image was written by a hand: each is a typeset numeral, redrawn as one "
+        "pen's line and deformed by a seeded recipe. Its variety is bounded by the fonts "
+        f"({', '.join(f'{count} for `{name}`' for name, count in fonts.items())}) and by what the recipe imitates.",
+    ]
+    transfer = shipped_real_transfer()
+    default_rows = [row for row in transfer["results"] if row["row"] == "default"]
+    if default_rows:
+        measured = _join(
+            [
+                f"{row['script'].title()} at {_percent(row['real_accuracy'])} "
+                f"(generated test split: {_percent(row['synthetic_test_accuracy'])})"
+                for row in default_rows
+            ]
+        )
+        worst = [
+            f"{row['script'].title()}'s " + _join([f'"{name}" ({_percent(acc)})' for name, acc in per_class.items()])
+            for row in default_rows
+            if (per_class := row.get("real_per_class")) and isinstance(per_class, dict)
+        ]
+        lines.append(
+            "- **High accuracy on the generated test split does not mean a model reads real handwriting.** "
+            "We could measure the gap only on scripts with real handwritten test sets, none of which is a config "
+            f"here: LeNet-5 trained on generated data alone read real handwritten {measured}"
+            + (f"; it is worst on {_join(worst)}" if worst else "")
+            + f". For Ge'ez the paper reports {_percent(PAPER_REAL_ACCURACY['geez'])} on real handwriting for its own "
+            "synthetic data. Figures from "
+            f"`results/real_transfer.json` in the [generator's source]({settings.SOURCE_URL}) (generator "
+            f"{transfer['generator_version']}, {transfer['train_size']:,} training images, seed {transfer['seed']})."
+        )
+    lines += [
+        "- **What to use it for:** trying MNIST code, models and teaching material on scripts without labelled "
+        "data, and pre-training before fine-tuning on real digits. Not as evidence that a model reads a script's "
+        "handwriting: test that on real handwriting.",
+        "- **Fonts decide the styles.** A class looks like its fonts' designs; a regional or personal way of writing "
+        "a numeral that no font has will not be in the data.",
+    ]
+    return "\n".join(lines)
+
+
+def _version(records: list[ConfigRecord]) -> str:
+    versions = list(dict.fromkeys(r.metadata["generator"]["version"] for r in records))
+    lines = []
+    for version in versions:
+        users = _join([f"`{r.name}`" for r in records if r.metadata["generator"]["version"] == version])
+        entry = release(version)
+        if entry is None or entry.date is None:
+            lines.append(f"{users}: generator {version}, a development version not in the changelog.")
+            continue
+        changed = " ".join(entry.data) or "the changelog records no data change."
+        lines.append(
+            f"{users}: data version **{version}**, made by the generator released on {entry.date}. "
+            f"What changed in the data: {changed}"
+        )
+    lines.append(
+        f"The same version and seed always give the same bytes; the [changelog]({settings.SOURCE_URL}/blob/main/"
+        "CHANGELOG.md) "
+        "dates every version and says, for each, whether data made before it must be regenerated."
+    )
+    return "\n\n".join(lines)
 
 
 def _font_licences(records: list[ConfigRecord]) -> str:
@@ -443,8 +763,12 @@ def licence_name(copyright_text: str) -> str:
 # --- sample grids and the files at the root --------------------------------------------------------------------
 
 
-def sample_grid(record: ConfigRecord) -> bytes:
-    """A PNG with one column per class: the first test images of each label, in shard order.
+def sample_grid(record: ConfigRecord, system: NumeralSystem | None = None) -> bytes:
+    """A labelled PNG with one column per class: the class's glyph, then the first test images of each label.
+
+    The glyph is drawn as an image from the config's first font (``system``, or the built-in config of that name
+    drawn with the same fonts), so it shows on a machine without the script's fonts; the class names head the
+    columns and the rows say what they hold.
 
     Raises:
         ValueError: the record has no local folder to read images from.
@@ -456,8 +780,8 @@ def sample_grid(record: ConfigRecord) -> bytes:
     table = _read_split(record.folder, splits[split]["shards"])
     labels = np.asarray(table.column("label"))
     images = table.column("image")
-    num_classes = len(record.metadata["numeral_system"]["class_names"])
-    firsts = [np.flatnonzero(labels == label)[:_GRID_ROWS] for label in range(num_classes)]
+    class_names = record.metadata["numeral_system"]["class_names"]
+    firsts = [np.flatnonzero(labels == label)[:_GRID_ROWS] for label in range(len(class_names))]
     rows = [
         [
             np.asarray(Image.open(io.BytesIO(images[int(column[row])]["bytes"].as_py())).convert("L"))
@@ -465,7 +789,39 @@ def sample_grid(record: ConfigRecord) -> bytes:
         ]
         for row in range(min(len(column) for column in firsts))
     ]
-    return png_bytes(tile(rows))
+    samples = tile(rows)
+    centres = [GAP + row * (FRAME + GAP) + FRAME / 2 for row in range(len(rows))]
+    row_labels = [f"{split} images"] + [""] * (len(rows) - 1)
+    glyphs = _glyph_row(record, system)
+    if glyphs is not None:
+        head = tile([glyphs])
+        separator = np.full((_GRID_SEPARATOR, samples.shape[1]), GREY, np.uint8)
+        samples = np.vstack([head, separator, samples])
+        shift = head.shape[0] + _GRID_SEPARATOR
+        centres = [GAP + FRAME / 2] + [shift + centre for centre in centres]
+        row_labels = ["glyph", *row_labels]
+    return labelled_png(
+        samples,
+        title=f"{record.name}: one column per class, label 0 first",
+        row_labels=row_labels,
+        row_centres=centres,
+        column_labels=class_names,
+    )
+
+
+_GRID_SEPARATOR = 6
+
+
+def _glyph_row(record: ConfigRecord, system: NumeralSystem | None) -> list[np.ndarray] | None:
+    """Each class's numeral typeset in the config's first font, MNIST-normalised; None without the font."""
+    system = system or builtin_systems().get(record.name)
+    fonts = [font["file"] for font in record.metadata["fonts"]]
+    if system is None or [path.name for path in system.fonts] != fonts:
+        return None
+    from generator.fonts import render_glyph
+    from generator.normalize import mnist_normalize
+
+    return [mnist_normalize(render_glyph(system.fonts[0], character)) for character in system.characters]
 
 
 def _grid_split(metadata: dict) -> str:
@@ -477,16 +833,20 @@ def _read_split(folder: Path, shards: list[dict]) -> pa.Table:
     return pa.concat_tables([pq.read_table(folder / shard["file"]) for shard in shards])
 
 
-def root_files(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> dict[str, bytes]:
+def root_files(
+    records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID, systems: list[NumeralSystem] | None = None
+) -> dict[str, bytes]:
     """The repository's root files for ``records``, by path in the repository.
 
     That is the card, the builder script, and a sample grid for each record with local shards (a config known
-    only from the Hub keeps the grid it has there).
+    only from the Hub keeps the grid it has there). ``systems`` are numeral systems beyond the built-in ones
+    (from spec files) whose fonts can draw the grids' glyphs.
     """
+    by_name = {system.name: system for system in systems or []}
     files = {README: render_card(records, repo_id).encode("utf-8"), builder_path_in_repo(): BUILDER_SCRIPT.read_bytes()}
     for record in records:
         if record.folder is not None:
-            files[sample_grid_path(record.name)] = sample_grid(record)
+            files[sample_grid_path(record.name)] = sample_grid(record, by_name.get(record.name))
     return files
 
 
@@ -495,7 +855,9 @@ def root_paths(configs: list[str]) -> list[str]:
     return [README, builder_path_in_repo(), *(sample_grid_path(config) for config in configs)]
 
 
-def write_repository_files(out: Path, repo_id: str = DEFAULT_REPO_ID, *, overwrite: bool = False) -> None:
+def write_repository_files(
+    out: Path, repo_id: str = DEFAULT_REPO_ID, systems: list[NumeralSystem] | None = None, *, overwrite: bool = False
+) -> None:
     """(Re)writes the root files of the dataset repository ``out`` for every config generated into it.
 
     Each file is written to a temporary file beside it, then moved into place, so a reader never sees half a
@@ -508,7 +870,7 @@ def write_repository_files(out: Path, repo_id: str = DEFAULT_REPO_ID, *, overwri
     records = read_configs(out)
     if not records:
         return
-    write_root_files(out, root_files(records, repo_id), overwrite)
+    write_root_files(out, root_files(records, repo_id, systems), overwrite)
 
 
 # --- small formatting helpers ----------------------------------------------------------------------------------

@@ -28,12 +28,26 @@ from generator.layout import DEFAULT_BUILD_DIR, check_config_name
 from generator.registry import DEFAULT_CONFIGS, resolve
 
 PROG = "afro-mnist"
+# Set only by the README's own test (tests/test_readme.py), which runs every README command as written:
+# it shrinks the default sizes, epochs and workers so that the whole README runs in seconds. It is not an
+# option for users, and an explicit flag always wins over it.
+TINY_ENV = "AFRO_MNIST_TINY"
+TINY_DEFAULTS = {"train_size": 60, "test_size": 20, "epochs": 1, "workers": 1}
+
+
+def tiny() -> bool:
+    return os.environ.get(TINY_ENV) == "1"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Imported here, not at the top: worker processes import this module too, and need none of it.
-    from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
-    from generator.seeds import DEFAULT_WEIGHT
+    # Imported here, not at the top: worker processes import this module too, and need none of it. Nothing
+    # imported to build the parser brings in albumentations, datasets or PyTorch: each costs seconds a start.
+    from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, DEFAULT_WEIGHT
+
+    train_size, test_size = (
+        (TINY_DEFAULTS["train_size"], TINY_DEFAULTS["test_size"]) if tiny() else (DEFAULT_TRAIN_SIZE, DEFAULT_TEST_SIZE)
+    )
+    workers = TINY_DEFAULTS["workers"] if tiny() else len(os.sched_getaffinity(0))
 
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -44,9 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
     gen.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
     gen.add_argument("--seed", type=int, default=0, help="default: 0")
-    gen.add_argument("--train-size", type=int, default=DEFAULT_TRAIN_SIZE, metavar="N", help="images in train")
-    gen.add_argument("--test-size", type=int, default=DEFAULT_TEST_SIZE, metavar="N", help="images in test")
-    gen.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: all cores")
+    gen.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
+    gen.add_argument("--test-size", type=int, default=test_size, metavar="N", help="images in test")
+    gen.add_argument("--workers", type=int, default=workers, help="default: all cores")
     gen.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
     gen.add_argument(
         "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
@@ -104,6 +118,7 @@ def run(args: argparse.Namespace) -> None:
         for folder in written:
             print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
             print(folder)
+        _warn_about_spec_configs(systems, args.out)
     elif args.command == "preview":
         from generator.preview import write_preview
 
@@ -137,7 +152,7 @@ def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
     from generator.export import FORMATS
 
     from_help = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
-    defaults = TrainingSettings()
+    defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
 
     def training_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -217,7 +232,7 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             write_repository_files(args.build_dir, overwrite=args.overwrite)
     elif args.command == "evaluate-real":
         from generator.baseline import TrainingSettings
-        from generator.realdata import evaluate_real, output_paths
+        from generator.realdata import evaluate_real, output_paths, per_class_table
 
         settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
         out = args.out or DEFAULT_REAL_OUT
@@ -235,6 +250,7 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             f"{args.config}: {results['real_accuracy']:.2%} of {results['real_examples']} real images "
             f"(generated test split: {results['synthetic_test_accuracy']:.2%})"
         )
+        print(per_class_table(results["per_class"]))
         for path in output_paths(args.config, out):
             print(path)
     elif args.command == "export":
@@ -259,6 +275,25 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             print(path)
 
 
+def _warn_about_spec_configs(systems: list, out: Path) -> None:
+    """A note when a config from a spec file lands in the default build folder, the repository a push publishes.
+
+    The card describes every config in the folder, so the folder keeps loading as it is; the note says that a
+    push without --configs would publish the example too, and how to keep it apart.
+    """
+    if out.resolve() != DEFAULT_BUILD_DIR.resolve():
+        return
+    builtin = [system.name for system in systems if system.is_builtin]
+    others = [system.name for system in systems if not system.is_builtin]
+    if others:
+        print(
+            f"note: {', '.join(others)} (from a spec file) is now in {out}, the dataset repository that "
+            f"`afro-mnist push` publishes: its card lists it, and a push without --configs would publish it; "
+            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or DEFAULT_CONFIGS)}",
+            file=sys.stderr,
+        )
+
+
 def _read_recipe(path: Path):
     from generator.recipe import load_recipe
 
@@ -276,12 +311,24 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
 
 # The exit status of a run stopped by Ctrl-C, as a shell reports one killed by SIGINT.
 EXIT_INTERRUPTED = 130
+# Commands that never use PyTorch. albumentations and datasets import it whenever it is installed, for
+# transforms and formats these commands never call, and it costs seconds at every start; so, as generation
+# workers do (generator/worker.py), these commands mark it absent while they run.
+_WITHOUT_TORCH = ("generate", "preview", "export", "figures", "stats", "push")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs a command; returns 0, 2 after bad input (one line on stderr), or 130 after Ctrl-C (one line)."""
     try:
-        run(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        block_torch = args.command in _WITHOUT_TORCH and "torch" not in sys.modules
+        if block_torch:
+            sys.modules["torch"] = None  # type: ignore[assignment]
+        try:
+            run(args)
+        finally:
+            if block_torch and sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]
     except InputError as exc:
         print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2

@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from generator import settings
+from generator.download import verify_shards
 from generator.errors import InputError
 from generator.layout import (
     DEFAULT_BUILD_DIR,
@@ -37,6 +39,7 @@ from generator.layout import (
     read_metadata,
     write_atomic,
 )
+from generator.registry import builtin_systems
 
 FORMATS = ("idx", "npz")
 
@@ -70,7 +73,13 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
     """
     check_config_name(config)
     build_dir = Path(build_dir)
-    make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    if config in builtin_systems():
+        make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    else:  # a config of a spec file: --configs alone cannot name it, and it may live in a folder of its own
+        make_it = (
+            f"generate it with `afro-mnist generate --spec YOUR_SPEC.toml --out {build_dir}`, "
+            "or pass --from the folder it was generated into"
+        )
     if not build_dir.is_dir():
         raise InputError(f"build folder {build_dir} does not exist; {make_it}")
     folder = build_dir / config
@@ -86,11 +95,13 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
 def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
     """Every image and label of one split of a config folder, in shard order.
 
-    The shards on disk must be exactly those that ``metadata.json`` lists, with the row counts it
-    records, and every label must be a class of the config.
+    The shards on disk must be exactly those that ``metadata.json`` lists, with the sizes, SHA-256
+    and row counts it records, and every label must be a class of the config. Labels are ``uint8``,
+    as in Keras' MNIST and MNIST's own files: a numeral system has far fewer than 256 classes, and
+    one label type everywhere (arrays, IDX, npz) means one can be swapped for another.
 
     Returns:
-        ``(images, labels)``: ``uint8`` of shape ``(N, 28, 28)`` and ``int64`` of shape ``(N,)``.
+        ``(images, labels)``: ``uint8`` of shape ``(N, 28, 28)`` and ``uint8`` of shape ``(N,)``.
 
     Raises:
         InputError: a shard is missing, extra, or disagrees with the metadata; an image is not a
@@ -105,6 +116,7 @@ def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
         raise InputError(
             f"{folder}: {split} shards on disk {on_disk} differ from {METADATA_FILE}'s {listed}; {regenerate}"
         )
+    verify_shards(folder, {"splits": {split: recorded}})
     shape = tuple(metadata["image"]["shape"])
     num_classes = len(metadata["numeral_system"]["class_names"])
     # The row counts in the shards' footers, checked before the arrays are sized by the metadata's count.
@@ -115,8 +127,9 @@ def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
                 f"{folder / shard['file']} holds {rows} rows but {METADATA_FILE} records {shard['num_examples']}; "
                 f"{regenerate}"
             )
+    check_label_range(num_classes)
     images = np.empty((recorded["num_examples"], *shape), np.uint8)
-    labels = np.empty(recorded["num_examples"], np.int64)
+    labels = np.empty(recorded["num_examples"], np.uint8)
     paths = [folder / shard["file"] for shard in recorded["shards"]]
     start = 0
     for path, shard, table in zip(paths, recorded["shards"], _read_ahead(paths), strict=True):
@@ -126,12 +139,13 @@ def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:
                 f"{path} holds {table.num_rows} rows but {METADATA_FILE} records {shard['num_examples']}; {regenerate}"
             )
         decode_pngs(table.column("image"), images[start:stop], path)
-        labels[start:stop] = table.column("label").to_numpy()
+        column = table.column("label").to_numpy()
+        if len(column) and not 0 <= column.min() <= column.max() < num_classes:
+            raise InputError(f"{path}: a {split} label lies outside 0..{num_classes - 1}; {regenerate}")
+        labels[start:stop] = column
         start = stop
     if start != len(images):
         raise InputError(f"{folder}: the {split} shards hold {start} rows, not {len(images)}; {regenerate}")
-    if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
-        raise InputError(f"{folder}: a {split} label lies outside 0..{num_classes - 1}; {regenerate}")
     return images, labels
 
 
@@ -176,21 +190,47 @@ def read_shard(path: Path) -> pa.Table:
         raise InputError(f"{path} cannot be read as a shard ({exc}); regenerate the config with --overwrite") from None
 
 
-def load_data(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> tuple[Split, Split]:
-    """A generated config as NumPy arrays, like ``keras.datasets.mnist.load_data()``.
+def load_data(
+    config: str,
+    local_dir: str | Path | None = None,
+    *,
+    repo_id: str = settings.REPO_ID,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    endpoint: str | None = None,
+    token: str | bool | None = None,
+) -> tuple[Split, Split]:
+    """A config as NumPy arrays, like ``keras.datasets.mnist.load_data()``.
+
+    With ``local_dir``, the config is read from that build folder (what ``afro-mnist generate --out``
+    wrote). Without it, the config's shards are downloaded from the Hub into the Hugging Face cache,
+    once, and read from there; a later call works offline. Either way every shard is checked against
+    the SHA-256 in ``metadata.json`` before it is decoded.
 
     Args:
-        config: the config name, such as ``"geez"``.
-        build_dir: the folder that ``afro-mnist generate --out`` wrote.
+        config: the config name, such as ``"vai"``.
+        local_dir: a build folder such as ``build/afro_mnist``; nothing is downloaded then.
+        repo_id: the Hub dataset repository (default: ``generator.settings.REPO_ID``).
+        revision: a branch, tag or commit of it (default: the main branch).
+        cache_dir: the Hugging Face cache to download into (default: ``$HF_HOME``'s).
+        endpoint: the Hub's address (default: ``$HF_ENDPOINT``, else the Hub).
+        token: a token, for a private repository.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: images ``uint8`` ``(N, 28, 28)``, white ink on
-        black; labels ``int64`` ``(N,)``, class indices.
+        black; labels ``uint8`` ``(N,)``, class indices, as Keras' MNIST and the IDX and npz exports.
 
     Raises:
-        InputError: the config is missing, or its shards disagree with its metadata.
+        InputError: the config is missing, cannot be downloaded, or its shards disagree with its metadata.
     """
-    folder = config_folder(config, build_dir)
+    if local_dir is not None:
+        folder = config_folder(config, local_dir)
+    else:
+        from generator.download import fetch_config
+
+        folder = fetch_config(
+            config, repo_id=repo_id, revision=revision, cache_dir=cache_dir, endpoint=endpoint, token=token
+        )
     metadata = read_metadata(folder)
     return load_split(folder, "train", metadata), load_split(folder, "test", metadata)
 
@@ -247,15 +287,14 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
 
 
-def labels_as_bytes(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Labels as ``uint8``, the only label type that MNIST readers expect.
+def check_label_range(num_classes: int) -> None:
+    """Raises InputError for a config whose labels do not fit in one byte, the label type of MNIST's files.
 
     Raises:
         InputError: the config has more than 256 classes.
     """
     if num_classes > 256:
-        raise InputError(f"a config with {num_classes} classes does not fit MNIST's one-byte labels; use --format npz")
-    return labels.astype(np.uint8)
+        raise InputError(f"a config with {num_classes} classes does not fit MNIST's one-byte labels")
 
 
 # --- npz ---------------------------------------------------------------------------------------------------------
@@ -317,20 +356,18 @@ def export_config(
         raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
     folder = config_folder(config, build_dir)
     metadata = read_metadata(folder)
-    num_classes = len(metadata["numeral_system"]["class_names"])
     splits = {split: load_split(folder, split, metadata) for split in ("train", "test")}
     if file_format == "idx":
         contents = {}
         for (split, kind), name in IDX_FILES.items():
             images, labels = splits[split]
-            array = images if kind == "images" else labels_as_bytes(labels, num_classes)
+            array = images if kind == "images" else labels
             contents[out / name] = gzip_bytes(idx_bytes(array))
     else:
         arrays = {}
         for split, (images, labels) in splits.items():
             arrays[f"x_{split}"] = images
-            # Keras' mnist.npz holds uint8 labels; a config too large for them keeps int64.
-            arrays[f"y_{split}"] = labels.astype(np.uint8) if num_classes <= 256 else labels
+            arrays[f"y_{split}"] = labels  # uint8, as in Keras' mnist.npz
         contents = {paths[0]: npz_bytes(arrays)}
     out.mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import albumentations as A
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from generator.errors import InputError
 from generator.export import config_folder, load_split
@@ -35,13 +34,11 @@ from generator.normalize import FRAME, mnist_normalize
 from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
 from generator.synthesis import Synthesizer, exemplar_canvases
-from generator.tiling import tile
+from generator.tiling import annotate, text_font, tile
 
 FIGURES = ("exemplars", "samples", "class-means", "deformation-sweep")
 ELASTIC_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 ZOOM = 3  # screen pixels per image pixel: 28 px digits are too small to read on a card
-_PAD = 6
-_FONT_SIZE = 14
 
 
 # --- the grids ---------------------------------------------------------------------------------------------------
@@ -123,45 +120,6 @@ def deformation_sweep(
 # --- drawing -----------------------------------------------------------------------------------------------------
 
 
-@cache
-def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=_FONT_SIZE)
-
-
-def _text_size(text: str) -> tuple[int, int]:
-    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=_font())
-    return right - left, bottom - top
-
-
-def annotate(
-    body: Image.Image,
-    *,
-    title: str = "",
-    row_labels: Sequence[str] = (),
-    row_centres: Sequence[float] = (),
-    column_labels: Sequence[str] = (),
-    column_centres: Sequence[float] = (),
-) -> Image.Image:
-    """``body`` on a white sheet, with a title above, labels left of its rows and above its columns.
-
-    Centres are in ``body``'s pixels.
-    """
-    line = _text_size("Ag")[1] + _PAD
-    left = max((_text_size(text)[0] for text in row_labels), default=-2 * _PAD) + 2 * _PAD
-    top = _PAD + (line if title else 0) + (line if column_labels else 0)
-    width = max(left + body.width, _text_size(title)[0] + _PAD) + _PAD
-    sheet = Image.new("RGB", (width, top + body.height + _PAD), "white")
-    sheet.paste(body.convert("RGB"), (left, top))
-    draw = ImageDraw.Draw(sheet)
-    if title:
-        draw.text((_PAD, _PAD), title, fill="black", font=_font(), anchor="la")
-    for text, centre in zip(column_labels, column_centres, strict=True):
-        draw.text((left + centre, top - _PAD // 2), text, fill="black", font=_font(), anchor="md")
-    for text, centre in zip(row_labels, row_centres, strict=True):
-        draw.text((left - _PAD, top + centre), text, fill="black", font=_font(), anchor="rm")
-    return sheet
-
-
 def grid_figure(
     rows: list[list[np.ndarray]],
     *,
@@ -202,7 +160,7 @@ def confusion_matrix_image(matrix: np.ndarray, class_names: Sequence[str], title
         for predicted in range(count):
             ink = "white" if shares[true, predicted] > 0.5 else "black"
             centre = ((predicted + 0.5) * cell, (true + 0.5) * cell)
-            draw.text(centre, str(matrix[true, predicted]), fill=ink, font=_font(), anchor="mm")
+            draw.text(centre, str(matrix[true, predicted]), fill=ink, font=text_font(), anchor="mm")
     for edge in range(count + 1):  # grid lines, so that empty cells still read as cells
         draw.line([(edge * cell, 0), (edge * cell, count * cell)], fill=(200, 200, 200))
         draw.line([(0, edge * cell), (count * cell, edge * cell)], fill=(200, 200, 200))

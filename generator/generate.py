@@ -17,6 +17,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -39,6 +40,7 @@ from generator.recipe import check_recipe, default_recipe, save_recipe
 from generator.registry import NumeralSystem, format_code_point
 from generator.sanitation import BLUR_SIGMA, MARGIN, REASONS, REPRESENTATIVES, SCRIBBLE_Z, STRUCTURE_TOLERANCE
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
+from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
 from generator.synthesis import (
     MAX_SANITATION_REDRAWS,
@@ -50,8 +52,6 @@ from generator.synthesis import (
     templates_for,
 )
 
-DEFAULT_TRAIN_SIZE = 60_000
-DEFAULT_TEST_SIZE = 10_000
 # A chunk is one task for a worker and one parquet row group (~300 KB).
 CHUNK_SIZE = 1_000
 ROWS_PER_SHARD = 10_000
@@ -351,6 +351,8 @@ def _generate_locked(
     ]
     rendered = _render_all(chunks, exemplars, recipe_dict, worker_count(workers, len(chunks)))
     bar = tqdm(total=sum(sizes.values()) * len(systems), unit="img", disable=None if progress else True)
+    # tqdm draws only on a terminal; in a log (make dataset > log) each finished split gets one line instead.
+    log_lines = progress and bar.disable
     written = []
     try:
         with bar:
@@ -362,7 +364,7 @@ def _generate_locked(
                     partial.mkdir()
                     save_recipe(recipe, partial / RECIPE_FILE)
                     shards, redraws = _write_shards(
-                        system, partial, config_chunks, rendered, sizes, rows_per_shard, bar
+                        system, partial, config_chunks, rendered, sizes, rows_per_shard, bar, log_lines
                     )
                     metadata = _metadata(
                         system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard, families
@@ -385,7 +387,7 @@ def _generate_locked(
     finally:
         rendered.close()  # stops the worker pool at once if the run ends early
     # The card, sample grids and builder script describe every config now in ``out``.
-    write_repository_files(out, overwrite=overwrite)
+    write_repository_files(out, systems=systems, overwrite=overwrite)
     return written
 
 
@@ -419,8 +421,12 @@ def _write_shards(
     sizes: dict[str, int],
     rows_per_shard: int,
     bar: tqdm,
+    log_lines: bool = False,
 ) -> tuple[dict[str, list[ShardInfo]], dict[str, dict[str, np.ndarray]]]:
-    """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts."""
+    """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts.
+
+    With ``log_lines``, one line per finished split goes to stderr: its image count and rate.
+    """
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
         split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class", *REASONS)}
@@ -428,7 +434,9 @@ def _write_shards(
     }
     writer: ShardWriter | None = None
     writer_split = ""
-    for chunk in chunks:
+    done = dict.fromkeys(SPLITS, 0)
+    started = time.perf_counter()
+    for index, chunk in enumerate(chunks):
         result = next(rendered)
         pngs = result.pngs
         redraws[chunk.split]["redrawn"] += result.redrawn
@@ -442,6 +450,16 @@ def _write_shards(
             writer, writer_split = ShardWriter(folder / name, system.class_names), chunk.split
         writer.write(pngs, list(chunk.labels))
         bar.update(len(pngs))
+        done[chunk.split] += len(pngs)
+        if log_lines and (index + 1 == len(chunks) or chunks[index + 1].split != chunk.split):
+            seconds = time.perf_counter() - started
+            print(
+                f"{system.name} {chunk.split}: {done[chunk.split]:,} of {sizes[chunk.split]:,} images in "
+                f"{seconds:.1f} s ({done[chunk.split] / max(seconds, 1e-9):,.0f} images/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            started = time.perf_counter()
     if writer is not None:
         shards[writer_split].append(writer.close())
     return shards, redraws

@@ -47,6 +47,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id
 
 import generator
+from generator import settings
 from generator.card import ConfigRecord, read_config, root_files
 from generator.errors import ArgumentParser, InputError, one_line, register_secret
 from generator.layout import (
@@ -66,7 +67,7 @@ except ImportError:
     from httpx import Timeout, TimeoutException, TransportError
 
 PROG = "afro-mnist"
-DEFAULT_ENDPOINT = "https://huggingface.co"
+DEFAULT_ENDPOINT = settings.HUB_ENDPOINT
 # Seconds a request may wait for the Hub; huggingface_hub's own client would wait for ever.
 DEFAULT_TIMEOUT = 60.0
 _REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
@@ -103,7 +104,12 @@ class FileOperation:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the push options to ``parser`` (the ``afro-mnist push`` subcommand or the standalone script)."""
-    parser.add_argument("--repo-id", required=True, metavar="OWNER/NAME", help="the Hub dataset repository")
+    parser.add_argument(
+        "--repo-id",
+        default=settings.REPO_ID,
+        metavar="OWNER/NAME",
+        help=f"the Hub dataset repository (default: {settings.REPO_ID}, set in generator/settings.py)",
+    )
     parser.add_argument("--configs", nargs="+", metavar="NAME", help="configs to push (default: all in --from)")
     parser.add_argument(
         "--from",
@@ -189,10 +195,7 @@ def push(args: argparse.Namespace) -> None:
             "folders, and renders the card with the configs the Hub holds too."
         )
         return
-    token = find_token()
-    register_secret(token)  # whatever a server echoes, the token is never printed
-    endpoint = (args.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-    hub = _Hub(HfApi(endpoint=endpoint, token=token), args)
+    endpoint, hub = _connect(args)
 
     hub.check_write_access()
     head = hub.head_commit()
@@ -209,6 +212,28 @@ def push(args: argparse.Namespace) -> None:
         return
     url = hub.commit(operations, head, records)
     print(f"{'opened' if args.create_pr else 'committed'} {len(operations)} file operations to {target}: {url}")
+
+
+def check_hub(args: argparse.Namespace) -> None:
+    """Checks, before any long work, that a push could go ahead on the Hub's side.
+
+    That is a valid ``--repo-id``, a token with write access, and the repository and revision (and ``--private``).
+    ``scripts/push_to_hub.py --regenerate`` calls it before it spends minutes regenerating.
+
+    Raises:
+        PublishError: one of these fails; nothing has been sent but read-only requests.
+    """
+    check_repo_id(args.repo_id)
+    _, hub = _connect(args)
+    hub.check_write_access()
+    hub.head_commit()
+
+
+def _connect(args: argparse.Namespace) -> tuple[str, _Hub]:
+    token = find_token()
+    register_secret(token)  # whatever a server echoes, the token is never printed
+    endpoint = (args.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    return endpoint, _Hub(HfApi(endpoint=endpoint, token=token), args)
 
 
 # --- local checks ----------------------------------------------------------------------------------------------

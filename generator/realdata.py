@@ -382,6 +382,7 @@ def evaluate_real(
         "train_examples": len(y_train),
         "threads": baseline.THREADS,
         "torch_version": baseline.torch_version(),
+        "cpu_capability": baseline.cpu_capability(),
         "generator_version": generator.__version__,
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -389,3 +390,13 @@ def evaluate_real(
     write_atomic(png_path, png_bytes(confusion_matrix_image(matrix, class_names, title)))
     write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
     return results
+
+
+def per_class_table(per_class: dict[str, dict]) -> str:
+    """``evaluate_real``'s per-class results as a small text table: class, real images, accuracy."""
+    width = max(len("class"), *(len(name) for name in per_class))
+    lines = [f"{'class':>{width}}  images  accuracy"]
+    for name, result in per_class.items():
+        accuracy = "" if result["accuracy"] is None else f"{result['accuracy']:.2%}"
+        lines.append(f"{name:>{width}}  {result['examples']:>6}  {accuracy:>8}")
+    return "\n".join(lines)

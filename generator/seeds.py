@@ -27,8 +27,7 @@ from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.realdata import clean_real_image, image_files, read_grey
 from generator.registry import NumeralSystem
 from generator.sanitation import check_seeds
-
-DEFAULT_WEIGHT = 0.5
+from generator.settings import DEFAULT_WEIGHT
 
 
 @dataclass(frozen=True)

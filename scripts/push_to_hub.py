@@ -5,8 +5,9 @@
 
 Without ``--regenerate`` this is ``afro-mnist push``: it publishes what ``--from`` already holds. With it, it
 first runs ``afro-mnist generate --overwrite`` for ``--configs`` (default: the four Afro-MNIST configs) into
-``--from``, at full size with ``--seed``, and then publishes exactly those configs. See ``--help`` for the push
-options; the token comes from ``HF_TOKEN`` or ``hf auth login``.
+``--from``, at full size with ``--seed``, and then publishes exactly those configs; the token, its write access
+and the repository are checked before regenerating, so a push that cannot succeed fails in seconds. See
+``--help`` for the push options; the token comes from ``HF_TOKEN`` or ``hf auth login``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.regenerate and args.dry_run:
             # A dry run promises to touch nothing, and regenerating rewrites --from.
             raise InputError("--regenerate rewrites --from, so it cannot be a --dry-run; drop one of them")
+        if args.regenerate:
+            # Regenerating takes minutes: the token, the Hub and the repository are checked first.
+            publish.check_hub(args)
     except InputError as exc:
         print(f"{publish.PROG}: error: {exc}", file=sys.stderr)
         return 2

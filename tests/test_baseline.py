@@ -13,6 +13,7 @@ from PIL import Image
 
 from generator import baseline, realdata
 from generator.baseline import TrainingSettings, run_baseline
+from generator.cli import main
 from generator.errors import InputError
 from generator.export import load_data
 from generator.generate import generate
@@ -65,6 +66,7 @@ def test_baseline_beats_chance_and_repeats_itself(small_build: Path):
     assert written["paper_accuracy"] == 1.0
     assert (written["train_examples"], written["test_examples"]) == (SMALL["train_size"], SMALL["test_size"])
     assert written["torch_version"] == torch.__version__
+    assert written["cpu_capability"] == torch.backends.cpu.get_cpu_capability(), "results depend on it"
     assert 0 <= written["test_accuracy"] <= 1
 
 
@@ -216,9 +218,14 @@ def test_evaluate_real_command_on_an_npz(capsys, small_build: Path, tmp_path: Pa
     np.savez(tmp_path / "real.npz", x=255 - x_test[:20], y=y_test[:20].astype(np.uint8))
     argv = ["evaluate-real", "vai", "--real", str(tmp_path / "real.npz"), "--from", str(small_build)]
     argv += ["--out", str(tmp_path / "out"), "--epochs", "2"]
-    code, _ = run_cli(capsys, *argv)
-    assert code == 0
-    assert json.loads((tmp_path / "out" / "vai-real.json").read_text())["real_examples"] == 20
+    assert main(argv) == 0
+    printed = capsys.readouterr().out.splitlines()
+    results = json.loads((tmp_path / "out" / "vai-real.json").read_text())
+    assert results["real_examples"] == 20
+    assert printed[1].split() == ["class", "images", "accuracy"]
+    for line, (name, result) in zip(printed[2:12], results["per_class"].items(), strict=True):
+        accuracy = [] if result["accuracy"] is None else [f"{result['accuracy']:.2%}"]
+        assert line.split() == [name, str(result["examples"]), *accuracy], "each class's accuracy is printed"
     assert_one_line_error(*run_cli(capsys, *argv), "vai-real.json", "--overwrite")
 
 

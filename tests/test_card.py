@@ -6,20 +6,23 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import datasets
 import pytest
+import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 from PIL import Image
 
-from generator import card
+import generator
+from generator import card, settings
 from generator.layout import BASELINE_FILE, METADATA_FILE
 from generator.output import MANIFEST_FILE
-from generator.registry import DEFAULT_CONFIGS, builtin_systems
+from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems
 from tests.conftest import PROJECT_DIR, TINY
 
 SYSTEMS = sorted(builtin_systems())
@@ -88,8 +91,8 @@ def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
     assert data.size_categories == ["n<1K"]
 
     configs = MetadataConfigs.from_dataset_card_data(data)
-    assert list(configs) == list(DEFAULT_CONFIGS)
-    assert configs.get_default_config_name() == DEFAULT_CONFIGS[0]
+    assert list(configs) == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]
+    assert configs.get_default_config_name() == DEFAULT_CONFIG != "geez"
     infos = DatasetInfosDict.from_dataset_card_data(data)
     for config in SYSTEMS:
         metadata = json.loads((repository / config / METADATA_FILE).read_text())
@@ -124,7 +127,7 @@ def test_card_snippets_run_against_the_folder(repository: Path, datasets_cache):
         compile(snippet, "<card snippet>", "exec")
     namespace: dict = {}
     exec(snippets[0], namespace)  # 🤗 Datasets
-    assert namespace["class_names"] == list(builtin_systems()[DEFAULT_CONFIGS[0]].class_names)
+    assert namespace["class_names"] == list(builtin_systems()[DEFAULT_CONFIG].class_names)
     exec(snippets[1], namespace)  # NumPy; the PyTorch one needs torch, which is not a dependency
     assert namespace["x_train"].shape == (TINY["train_size"], 28, 28)
     assert str(namespace["x_train"].dtype) == "uint8"
@@ -137,7 +140,7 @@ def test_baselines_table_comes_from_baseline_files(repository: Path, tmp_path: P
     (folder / "vai" / BASELINE_FILE).write_text(json.dumps(result))
     card.write_repository_files(folder)
     text = (folder / card.README).read_text(encoding="utf-8")
-    assert "| `vai` | 98.76% | 99.00% | 12 | 3 |" in text
+    assert "| `vai` | 98.76% | 99.00% | 12 | 3 | this data |" in text
     assert "No baseline has been run yet for `geez`, `osmanya` and `nko`." in text
 
 
@@ -177,12 +180,18 @@ def test_licence_name_from_a_debian_copyright_file(copyright_text: str, expected
     assert card.licence_name(copyright_text) == expected
 
 
-def test_sample_grid_shows_test_images_one_column_per_class(repository: Path):
-    grid = Image.open(io.BytesIO((repository / card.sample_grid_path("osmanya")).read_bytes()))
+def test_sample_grid_shows_each_glyph_above_test_images_one_column_per_class(repository: Path):
+    record = card.read_config(repository / "osmanya")
+    labelled = Image.open(io.BytesIO((repository / card.sample_grid_path("osmanya")).read_bytes()))
     rows = min(8, TINY["test_size"] // 10)
     cell = 28 + 2
-    assert grid.mode == "L"
-    assert grid.size == ((10 * cell + 2) * 2, (rows * cell + 2) * 2)
+    assert labelled.mode == "RGB"
+    assert labelled.width > (10 * cell + 2) * 2, "room for row labels"
+    # Without the config's fonts the grid has no glyph row: exactly one row of cells and its separator less.
+    stranger = card.ConfigRecord({**record.metadata, "fonts": [{"file": "other.ttf"}]}, None, record.folder)
+    bare = Image.open(io.BytesIO(card.sample_grid(stranger)))
+    assert labelled.height - bare.height == (cell + 2 + 6) * 2
+    assert bare.height > (rows * cell + 2) * 2, "a title and class names above the cells"
 
 
 def test_write_repository_files_is_repeatable_and_leaves_no_partial_files(repository: Path, tmp_path: Path):
@@ -242,3 +251,82 @@ def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path
     builder = afro_mnist.AfroMnist(config_name="vai", data_dir=str(folder), cache_dir=str(tmp_path / "cache"))
     with pytest.raises(ValueError, match=r"class_names=.*digit 0"):
         builder.download_and_prepare()
+
+
+# --- what the card quotes from the results and changelog that ship with the generator -----------------------------
+
+
+def full_size(record: card.ConfigRecord, **changes: object) -> card.ConfigRecord:
+    """The record as a full-size `make dataset` would have written it (seed 0), with ``changes`` to its metadata."""
+    metadata = json.loads(json.dumps(record.metadata))
+    metadata["seed"] = 0
+    for split, size in (("train", 60_000), ("test", 10_000)):
+        metadata["splits"][split] |= {"num_examples": size, "examples_per_class": size // 10}
+    metadata |= changes
+    return card.ConfigRecord(metadata, None, record.folder)
+
+
+def test_a_full_size_default_build_gets_the_shipped_baseline(repository: Path):
+    record = full_size(card.read_config(repository / "geez"))
+    result, source = card.baseline_for(record)
+    shipped = next(entry for entry in card.shipped_baselines() if entry["config"] == "geez")
+    assert result == shipped
+    assert source == f"identical data (generator {shipped['dataset']['generator_version']})"
+    text = card.render_card([record])
+    assert "No baseline has been run yet." not in text
+    assert f"| `geez` | {shipped['test_accuracy']:.2%} | {shipped['paper_accuracy']:.2%} | 10 | 0 |" in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seed": 1},
+        {"sanitation": {"samples": None}},
+        {"recipe": {"transform": {"transforms": []}}},
+        {"generator": {"name": "afro-mnist", "version": "0.2.0"}},
+    ],
+)
+def test_the_shipped_baseline_is_only_for_identical_data(repository: Path, change: dict):
+    assert card.baseline_for(full_size(card.read_config(repository / "geez"), **change)) == (None, "")
+    assert card.baseline_for(card.read_config(repository / "geez")) == (None, ""), "tiny data is other data"
+
+
+def test_changelog_dates_every_version_and_says_what_changed_in_the_data():
+    releases = card.releases()
+    released = [entry for entry in releases if entry.version != "Unreleased"]
+    assert released[0].version == generator.__version__, "the running version has its changelog entry"
+    assert [entry.date for entry in released] == sorted((entry.date for entry in released), reverse=True)
+    assert all(entry.data for entry in releases), "every entry says what changed in the data"
+    assert card.same_data_versions("0.3.1") == {"0.3.0", "0.3.1"}
+    assert card.same_data_versions("0.2.0") == {"0.2.0"}
+
+
+def test_card_has_links_structure_limitations_and_version(repository: Path):
+    text = (repository / card.README).read_text(encoding="utf-8")
+    headings = ("## Dataset structure", "### Data fields", "### Data splits", "## Considerations and", "## Version")
+    for heading in headings:
+        assert f"\n{heading}" in text
+    assert f"]({settings.PAPER_URL})" in text
+    assert f"]({settings.SOURCE_URL})" in text
+    assert f"]({settings.dataset_url()})" in text
+    assert 'label 0 is class `"1"` (፩) and label 9 is class `"10"` (፲)' in text, "Ge'ez labels are not values"
+    transfer = card.shipped_real_transfer()
+    for row in transfer["results"]:
+        if row["row"] == "default":
+            assert f"{row['real_accuracy']:.2%} (generated test split: {row['synthetic_test_accuracy']:.2%})" in text
+    entry = card.release(generator.__version__)
+    assert f"data version **{generator.__version__}**, made by the generator released on {entry.date}" in text
+    assert f"`{DEFAULT_CONFIG}` is the default config" in text
+
+
+def test_citation_file_is_valid_and_agrees_with_the_project():
+    citation = PROJECT_DIR / "CITATION.cff"
+    cffconvert = Path(sys.executable).parent / "cffconvert"
+    result = subprocess.run([cffconvert, "--validate", "-i", citation], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    fields = yaml.safe_load(citation.read_text(encoding="utf-8"))
+    assert fields["version"] == generator.__version__
+    assert fields["date-released"] == card.release(generator.__version__).date
+    assert fields["repository-code"] == settings.SOURCE_URL
+    assert fields["url"] == settings.dataset_url()
+    assert fields["preferred-citation"]["url"] == settings.PAPER_URL

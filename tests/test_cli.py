@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.conftest import assert_one_line_error, font_without, run_cli, write_spec
+from generator.cli import TINY_ENV, build_parser
+from generator.preview import preview_grid, row_labels
+from generator.registry import builtin_systems
+from tests.conftest import PROJECT_DIR, assert_one_line_error, font_without, run_cli, write_spec
 
 
 @pytest.fixture
@@ -116,3 +120,51 @@ def test_preview_refuses_existing_file(capsys, tmp_path: Path):
 def test_missing_subcommand_is_one_line(capsys):
     code, err = run_cli(capsys)
     assert_one_line_error(code, err, "--help")
+
+
+def test_generate_prints_one_line_per_config_and_split_in_a_log(capsys, out: Path):
+    argv = ["generate", "--configs", "vai", "nko", "--out", str(out), "--train-size", "20", "--test-size", "10"]
+    code, err = run_cli(capsys, *argv, "--workers", "1")  # pytest's captured stderr is not a terminal
+    assert code == 0
+    lines = [line for line in err.splitlines() if " images in " in line]
+    expected = [("vai", "train", 20), ("vai", "test", 10), ("nko", "train", 20), ("nko", "test", 10)]
+    assert len(lines) == len(expected)
+    for line, (config, split, count) in zip(lines, expected, strict=True):
+        assert re.fullmatch(rf"{config} {split}: {count} of {count} images in [\d.]+ s \([\d,]+ images/s\)", line)
+
+
+def test_a_spec_config_in_the_default_repository_gets_a_note(capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = str(PROJECT_DIR / "examples" / "tamil" / "spec.toml")
+    argv = ["generate", "--spec", spec, "--configs", "tamil", "--train-size", "10", "--test-size", "10"]
+    code, err = run_cli(capsys, *argv, "--workers", "1")
+    assert code == 0
+    assert "note: tamil (from a spec file) is now in build/afro_mnist" in err
+    assert "push with --configs geez vai osmanya nko" in err
+    code, err = run_cli(capsys, *argv, "--workers", "1", "--out", "build/tamil")
+    assert code == 0
+    assert "note:" not in err, "a folder of its own is no repository a push would publish by default"
+
+
+def test_tiny_defaults_are_for_the_readme_test_only(monkeypatch):
+    monkeypatch.delenv(TINY_ENV, raising=False)
+    parsed = build_parser().parse_args(["generate"])
+    assert (parsed.train_size, parsed.test_size) == (60_000, 10_000)
+    monkeypatch.setenv(TINY_ENV, "1")
+    parsed = build_parser().parse_args(["generate"])
+    assert (parsed.train_size, parsed.test_size, parsed.workers) == (60, 20, 1)
+    assert build_parser().parse_args(["generate", "--train-size", "100"]).train_size == 100, "a flag wins"
+    assert build_parser().parse_args(["baseline", "vai"]).epochs == 1
+
+
+def test_preview_labels_fonts_and_classes(capsys, tmp_path: Path):
+    png = tmp_path / "preview.png"
+    assert run_cli(capsys, "preview", "vai", "--out", str(png), "--samples-per-class", "2")[0] == 0
+    labels, centres = row_labels(builtin_systems()["vai"], 2)
+    assert labels == ["Noto Sans Vai", "FreeSans", "Unifont", "samples", ""]
+    assert centres == sorted(centres)
+    grid = preview_grid(builtin_systems()["vai"], 2)
+    with Image.open(png) as image:
+        assert image.mode == "RGB"
+        assert image.width > 2 * grid.shape[1], "font names sit left of the zoomed grid"
+        assert image.height > 2 * grid.shape[0], "a title and class names sit above it"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from huggingface_hub import constants
 
-from generator import card
+from generator import card, settings
 from generator.generate import generate
 from generator.layout import METADATA_FILE
 from generator.publish import main as push_main
@@ -81,7 +81,12 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
-    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == ["geez", "vai", "osmanya", "nko"]
+    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == [
+        "vai",
+        "geez",
+        "osmanya",
+        "nko",
+    ]  # the default config first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 
@@ -175,8 +180,8 @@ def test_pushing_a_new_config_keeps_the_configs_already_on_the_hub(capsys, hub, 
     assert {path: files[path] for path in unchanged} == unchanged, "the configs already on the Hub are untouched"
     assert "vai_serif/metadata.json" in files
     header = card_yaml(files)
-    assert [entry["config_name"] for entry in header["configs"]] == ["geez", "vai", "vai_serif"]
-    assert [entry["config_name"] for entry in header["dataset_info"]] == ["geez", "vai", "vai_serif"]
+    assert [entry["config_name"] for entry in header["configs"]] == ["vai", "geez", "vai_serif"]
+    assert [entry["config_name"] for entry in header["dataset_info"]] == ["vai", "geez", "vai_serif"]
     assert [entry.get("default", False) for entry in header["configs"]] == [True, False, False]
     assert f"]({card.sample_grid_path('geez')})" in files[card.README].decode(), "kept configs keep their section"
     assert "sample-grids/vai_serif.png" in hub.commits[-1].added
@@ -312,9 +317,10 @@ def test_a_card_the_hub_refuses_stops_the_push(capsys, hub, build: Path):
 def test_a_malformed_or_missing_repo_id_stops_the_push(capsys, hub, build: Path):
     code, _, err = push(capsys, hub, build, "--repo-id", "ada/afro mnist")
     assert_one_line_error(code, err, "'ada/afro mnist'", "OWNER/NAME")
-    code = push_main(["--from", str(build)])
-    assert_one_line_error(code, capsys.readouterr().err, "--repo-id", "--help")
     assert hub.requests == []
+    # Without --repo-id the push goes to the one repository id of generator/settings.py.
+    code = push_main(["--from", str(build), "--endpoint", hub.url])
+    assert_one_line_error(code, capsys.readouterr().err, settings.REPO_ID, "does not exist")
 
 
 def test_unknown_config_or_folder_stops_the_push(capsys, hub, build: Path, tmp_path: Path):
@@ -339,6 +345,25 @@ def test_script_regenerates_then_publishes_those_configs(capsys, monkeypatch, hu
     assert generated == [["generate", "--configs", *DEFAULT_CONFIGS, "--out", str(build), "--seed", "0", "--overwrite"]]
     assert len(hub.commits) == 1
     assert {path.split("/")[0] for path in hub.files(REPO_ID) if path.endswith(METADATA_FILE)} == set(SYSTEMS)
+
+
+@pytest.mark.parametrize(
+    ("token", "repo_id", "needle"),
+    [(None, REPO_ID, "no Hugging Face token"), (READ_TOKEN, REPO_ID, "read-only"), (WRITE_TOKEN, "ada/none", "exist")],
+)
+def test_script_checks_the_token_and_the_hub_before_regenerating(
+    capsys, monkeypatch, hub, build: Path, token, repo_id, needle
+):
+    if token is None:
+        monkeypatch.delenv("HF_TOKEN")
+    else:
+        monkeypatch.setenv("HF_TOKEN", token)
+    generated = []
+    monkeypatch.setattr(push_to_hub.cli, "main", lambda argv: generated.append(argv) or 0)
+    code = push_to_hub.main(["--repo-id", repo_id, "--from", str(build), "--endpoint", hub.url, "--regenerate"])
+    assert_one_line_error(code, capsys.readouterr().err, needle)
+    assert generated == [], "nothing is regenerated for a push that cannot succeed"
+    assert hub.commits == []
 
 
 def test_script_refuses_to_regenerate_in_a_dry_run(capsys, build: Path):

@@ -1,0 +1,165 @@
+"""Loading like keras and torchvision: load_data and AfroMNIST, from a local build or downloaded from the Hub.
+
+The Hub is the loopback stand-in, spoken to by huggingface_hub's real client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from huggingface_hub import constants
+from huggingface_hub.utils import _http as hf_http
+
+from generator.errors import InputError
+from generator.export import load_data
+from tests.hub_stand_in import HubStandIn
+
+REPO_ID = "ada/afro_mnist"
+
+
+@pytest.fixture(autouse=True)
+def no_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sends a real token, and each runs from a folder with no build in it."""
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+
+def repository_files(build: Path, configs: tuple[str, ...] = ("vai",)) -> dict[str, bytes]:
+    return {
+        f"{config}/{path.name}": path.read_bytes() for config in configs for path in sorted((build / config).iterdir())
+    }
+
+
+@pytest.fixture
+def hub(tiny_build: Path):
+    with HubStandIn() as stand_in:
+        stand_in.create_repo(REPO_ID, files=repository_files(tiny_build))
+        yield stand_in
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub retries a refused connection five times over about 23 s; the test need not wait."""
+    monkeypatch.setattr(hf_http.time, "sleep", lambda seconds: None)
+
+
+def tampered(tiny_build: Path) -> dict[str, bytes]:
+    """The repository with one shard changed by a byte, its metadata.json as it was."""
+    files = repository_files(tiny_build)
+    shard = "vai/test-00000-of-00001.parquet"
+    files[shard] = files[shard][:-1] + bytes([files[shard][-1] ^ 1])
+    return files
+
+
+def test_load_data_downloads_from_the_hub_and_matches_the_build(hub, tiny_build: Path, tmp_path: Path):
+    cache = tmp_path / "hf-cache"
+    (x_train, y_train), (x_test, y_test) = load_data("vai", repo_id=REPO_ID, endpoint=hub.url, cache_dir=cache)
+    (local_x, local_y), (local_xt, local_yt) = load_data("vai", tiny_build)
+    assert np.array_equal(x_train, local_x)
+    assert np.array_equal(y_train, local_y)
+    assert np.array_equal(x_test, local_xt)
+    assert np.array_equal(y_test, local_yt)
+    assert (x_train.dtype, y_train.dtype, x_train.shape[1:]) == (np.uint8, np.uint8, (28, 28))
+    shards = [path for path in cache.rglob("*.parquet")]
+    assert len(shards) == 3, "the config's shards, and nothing else, went into the Hugging Face cache"
+    assert not any(path.startswith("/datasets") and "/geez/" in path for _, path in hub.requests)
+
+
+def test_a_downloaded_config_loads_again_without_the_hub(tiny_build: Path, tmp_path: Path, no_backoff):
+    cache = tmp_path / "hf-cache"
+    with HubStandIn() as stand_in:
+        stand_in.create_repo(REPO_ID, files=repository_files(tiny_build))
+        url = stand_in.url
+        first = load_data("vai", repo_id=REPO_ID, endpoint=url, cache_dir=cache)
+    again = load_data("vai", repo_id=REPO_ID, endpoint=url, cache_dir=cache)  # the stand-in is closed now
+    assert np.array_equal(first[0][0], again[0][0])
+
+
+def test_load_data_takes_a_revision(hub, tiny_build: Path, tmp_path: Path):
+    commit = hub.head(REPO_ID)
+    (x_train, _), _ = load_data("vai", repo_id=REPO_ID, revision=commit, endpoint=hub.url, cache_dir=tmp_path / "c")
+    assert np.array_equal(x_train, load_data("vai", tiny_build)[0][0])
+    with pytest.raises(InputError, match="revision 'v9' is not in ada/afro_mnist"):
+        load_data("vai", repo_id=REPO_ID, revision="v9", endpoint=hub.url, cache_dir=tmp_path / "c")
+
+
+def test_load_data_refuses_a_tampered_shard(tiny_build: Path, tmp_path: Path):
+    with HubStandIn() as stand_in:
+        stand_in.create_repo(REPO_ID, files=tampered(tiny_build))
+        with pytest.raises(InputError, match=r"test-00000-of-00001\.parquet does not match the size and SHA-256"):
+            load_data("vai", repo_id=REPO_ID, endpoint=stand_in.url, cache_dir=tmp_path / "c")
+
+
+@pytest.mark.parametrize(
+    ("config", "repo_id", "needle"),
+    [("geez", REPO_ID, "config 'geez' is not published in ada/afro_mnist"), ("vai", "ada/none", "was not found")],
+)
+def test_load_data_names_what_the_hub_lacks(hub, tmp_path: Path, config: str, repo_id: str, needle: str):
+    with pytest.raises(InputError, match=needle):
+        load_data(config, repo_id=repo_id, endpoint=hub.url, cache_dir=tmp_path / "c")
+
+
+def test_load_data_says_when_the_hub_cannot_be_reached(tmp_path: Path, no_backoff):
+    with HubStandIn() as stand_in:
+        url = stand_in.url  # a port nothing listens on once closed
+    with pytest.raises(InputError, match="could not be reached"):
+        load_data("vai", repo_id=REPO_ID, endpoint=url, cache_dir=tmp_path / "c")
+
+
+def test_load_data_from_a_local_build_needs_no_hub(tiny_build: Path, tmp_path: Path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_data("vai", tmp_path / "no-build")
+    (x_train, y_train), _ = load_data("vai", local_dir=tiny_build)
+    assert len(x_train) == len(y_train) > 0
+
+
+# --- the PyTorch dataset -----------------------------------------------------------------------------------------
+
+torch_module = pytest.importorskip("generator.torch", reason="the [baseline] extra (PyTorch) is not installed")
+
+
+def test_afromnist_downloads_into_root_like_torchvision(hub, tiny_build: Path, tmp_path: Path):
+    root = tmp_path / "data"
+    train = torch_module.AfroMNIST(root, config="vai", train=True, download=True, repo_id=REPO_ID, endpoint=hub.url)
+    test = torch_module.AfroMNIST(root, config="vai", train=False, repo_id=REPO_ID)  # already in root
+    (x_train, y_train), (x_test, y_test) = load_data("vai", tiny_build)
+    assert (len(train), len(test)) == (len(x_train), len(x_test))
+    assert np.array_equal(train.data.numpy(), x_train)
+    assert np.array_equal(test.targets.numpy(), y_test.astype(np.int64))
+    assert train.classes == [str(n) for n in range(10)]
+    image, target = train[3]
+    assert (image.mode, image.size, target) == ("L", (28, 28), int(y_train[3]))
+    assert np.array_equal(np.asarray(image), x_train[3])
+
+
+def test_afromnist_applies_transforms_and_batches(tiny_build: Path):
+    dataset = torch_module.AfroMNIST(
+        tiny_build,
+        config="geez",
+        train=False,
+        transform=lambda image: torch_module.torch.from_numpy(np.asarray(image, np.float32) / 255).unsqueeze(0),
+        target_transform=lambda target: target + 100,
+    )
+    images, targets = next(iter(torch_module.torch.utils.data.DataLoader(dataset, batch_size=8)))
+    assert images.shape == (8, 1, 28, 28)
+    assert images.dtype == torch_module.torch.float32
+    assert targets.tolist() == (dataset.targets[:8] + 100).tolist()
+    assert dataset.classes[0] == "1"
+    assert dataset.classes[-1] == "10"
+
+
+def test_afromnist_refuses_a_missing_config_and_a_tampered_shard(tiny_build: Path, tmp_path: Path):
+    with pytest.raises(InputError, match="pass download=True"):
+        torch_module.AfroMNIST(tmp_path / "empty", config="vai")
+    with HubStandIn() as stand_in:
+        stand_in.create_repo(REPO_ID, files=tampered(tiny_build))
+        with pytest.raises(InputError, match="does not match the size and SHA-256"):
+            torch_module.AfroMNIST(
+                tmp_path / "data", config="vai", download=True, repo_id=REPO_ID, endpoint=stand_in.url
+            )
