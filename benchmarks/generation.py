@@ -48,7 +48,11 @@ def _init_bare(recipe_path: str) -> None:
     cv2.setNumThreads(1)
     _state["recipe"] = load_recipe(Path(recipe_path))
     _state["canvases"] = [
-        c for name in DEFAULT_CONFIGS for font in exemplar_canvases(builtin_systems()[name]) for c in font
+        c
+        for name in DEFAULT_CONFIGS
+        for font in exemplar_canvases(builtin_systems()[name])
+        for c in font
+        if c is not None
     ]
 
 

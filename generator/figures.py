@@ -48,8 +48,11 @@ _FONT_SIZE = 14
 
 
 def exemplar_rows(system: NumeralSystem) -> list[list[np.ndarray]]:
-    """``[font][label]``: every font's exemplar of every class, MNIST-normalised."""
-    return [[mnist_normalize(canvas) for canvas in font_canvases] for font_canvases in exemplar_canvases(system)]
+    """``[font][label]``: every font's exemplar of every class, MNIST-normalised; ``None`` where excluded."""
+    return [
+        [None if canvas is None else mnist_normalize(canvas) for canvas in font_canvases]
+        for font_canvases in exemplar_canvases(system)
+    ]
 
 
 def sample_rows(

@@ -11,8 +11,10 @@ beside it. A user's own system is a spec file in exactly the same format, passed
     class_names = ["0", ...]         # one per class
     fonts = ["fonts/a.ttf", ...]     # relative to the spec file, or absolute
 
-A font may also be a table ``{path = "...", ...}``; the generator reads only ``path`` and the other
-keys record where a bundled font came from (see ``scripts/bundle_fonts.py``).
+A font may also be a table ``{path = "...", ...}``. The generator reads its ``path`` and its
+``exclude_classes``, the class names whose glyph in that font is a wrong design and is never drawn
+(see ``generator.designs``); the other keys record where a bundled font came from (see
+``scripts/bundle_fonts.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class NumeralSystem:
         iso15924: the script's ISO 15924 code, if known.
         languages: ISO 639-3 codes of languages written with these numerals.
         spec_path: the spec file this system was read from.
+        excluded: per font, the labels its glyph is not drawn for (empty: every label).
     """
 
     name: str
@@ -57,6 +60,11 @@ class NumeralSystem:
     iso15924: str | None = None
     languages: tuple[str, ...] = ()
     spec_path: Path | None = None
+    excluded: tuple[frozenset[int], ...] = ()
+
+    def draws(self, font: int, label: int) -> bool:
+        """Whether font ``font``'s glyph for ``label`` is one of the class's designs."""
+        return not self.excluded or label not in self.excluded[font]
 
     @property
     def num_classes(self) -> int:
@@ -127,12 +135,21 @@ def load_spec(path: str | Path) -> NumeralSystem:
     fonts = spec["fonts"]
     if not isinstance(fonts, list) or not fonts:
         raise bad("fonts", "must be a non-empty list of font paths")
-    font_paths = []
+    font_paths, excluded = [], []
     for font in fonts:
         font_path = font.get("path") if isinstance(font, dict) else font
         if not isinstance(font_path, str) or not font_path:
             raise InputError(f"spec file {path}: font entry {font!r} is not a path")
         font_paths.append((path.parent / font_path).resolve())
+        names = font.get("exclude_classes", []) if isinstance(font, dict) else []
+        if not _is_str_list(names) or not set(names) <= set(class_names):
+            raise InputError(
+                f"spec file {path}: exclude_classes = {names!r} of font {font_path} must list class names of the spec"
+            )
+        excluded.append(frozenset(class_names.index(name) for name in names))
+    for label, class_name in enumerate(class_names):
+        if all(label in labels for labels in excluded):
+            raise InputError(f"spec file {path}: every font excludes class {class_name}; keep at least one design")
 
     iso15924 = spec.get("iso15924")
     if iso15924 is not None and not (isinstance(iso15924, str) and re.fullmatch(r"[A-Z][a-z]{3}", iso15924)):
@@ -150,6 +167,7 @@ def load_spec(path: str | Path) -> NumeralSystem:
         iso15924=iso15924,
         languages=tuple(languages),
         spec_path=path,
+        excluded=tuple(excluded) if any(excluded) else (),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import InputError
-from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec, resolve
+from generator.registry import DEFAULT_CONFIGS, builtin_systems, format_code_point, load_spec, resolve
 from tests.conftest import write_spec
 
 # The numeral systems as the Afro-MNIST issue fixes them: first and last code point per config.
@@ -85,3 +85,30 @@ def test_spec_missing_keys_and_bad_toml(tmp_path: Path):
         load_spec(spec)
     with pytest.raises(InputError, match="does not exist"):
         load_spec(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ('["ten"]', "[]", "must list class names"),
+        ('["0"]', '["0"]', "every font excludes class 0"),
+    ],
+)
+def test_bad_exclude_classes_are_refused(tmp_path, first, second, message):
+    vai = builtin_systems()["vai"]
+    points = ", ".join(f'"{format_code_point(cp)}"' for cp in vai.code_points)
+    names = ", ".join(f'"{name}"' for name in vai.class_names)
+    fonts = "".join(
+        f'\n[[fonts]]\npath = "{font}"\nexclude_classes = {excluded}\n'
+        for font, excluded in zip(vai.fonts[:2], (first, second), strict=True)
+    )
+    spec = tmp_path / "vai.toml"
+    spec.write_text(f'name = "vai2"\nscript = "Vai"\ncode_points = [{points}]\nclass_names = [{names}]\n{fonts}')
+    with pytest.raises(InputError, match=message):
+        load_spec(spec)
+
+
+def test_a_spec_without_exclusions_draws_every_glyph():
+    vai = builtin_systems()["vai"]
+    assert vai.excluded == ()
+    assert all(vai.draws(font, label) for font in range(len(vai.fonts)) for label in range(vai.num_classes))
