@@ -28,7 +28,7 @@ from pathlib import Path
 from generator.errors import InputError
 
 BUILTIN_DIR = Path(__file__).parent / "numeral_systems"
-DEFAULT_CONFIGS = ("geez", "vai", "osmanya", "nko")
+DEFAULT_CONFIGS = ("geez", "vai", "osmanya", "nko", "adlam", "medefaidrin")
 
 _NAME = re.compile(r"[a-z0-9_]+")
 _CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
@@ -181,7 +181,8 @@ def builtin_systems() -> dict[str, NumeralSystem]:
 def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = None) -> list[NumeralSystem]:
     """Turns ``--configs`` and ``--spec`` into the numeral systems to build.
 
-    With neither, that is the four Afro-MNIST configs. Spec files may override a built-in name.
+    With neither, that is every default config: the paper's four, then Adlam and Medefaidrin.
+    Spec files may override a built-in name.
 
     Raises:
         InputError: an unknown config name or a bad spec file.

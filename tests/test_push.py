@@ -81,7 +81,7 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
-    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == ["geez", "vai", "osmanya", "nko"]
+    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == list(DEFAULT_CONFIGS)
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 
