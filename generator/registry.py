@@ -9,7 +9,7 @@ beside it. A user's own system is a spec file in exactly the same format, passed
     languages = ["vai"]              # optional, ISO 639-3
     code_points = ["U+A620", ...]    # one per class, label 0 first
     class_names = ["0", ...]         # one per class
-    fonts = ["fonts/a.ttf", ...]     # relative to the spec file, or absolute
+    fonts = ["fonts/a.ttf", ...]     # relative to the spec file, or absolute; or a folder or glob
 
 A font may also be a table ``{path = "...", ...}``. The generator reads its ``path`` and its
 ``exclude_classes``, the class names whose glyph in that font is a wrong design and is never drawn
@@ -140,13 +140,14 @@ def load_spec(path: str | Path) -> NumeralSystem:
         font_path = font.get("path") if isinstance(font, dict) else font
         if not isinstance(font_path, str) or not font_path:
             raise InputError(f"spec file {path}: font entry {font!r} is not a path")
-        font_paths.append((path.parent / font_path).resolve())
         names = font.get("exclude_classes", []) if isinstance(font, dict) else []
         if not _is_str_list(names) or not set(names) <= set(class_names):
             raise InputError(
                 f"spec file {path}: exclude_classes = {names!r} of font {font_path} must list class names of the spec"
             )
-        excluded.append(frozenset(class_names.index(name) for name in names))
+        matched = _expand(path, font_path, tuple(code_points))
+        font_paths += matched
+        excluded += [frozenset(class_names.index(name) for name in names)] * len(matched)
     for label, class_name in enumerate(class_names):
         if all(label in labels for labels in excluded):
             raise InputError(f"spec file {path}: every font excludes class {class_name}; keep at least one design")
@@ -197,6 +198,27 @@ def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = Non
         known = ", ".join(sorted(available))
         raise InputError(f"unknown config {unknown[0]!r}; choose from {known}, or pass --spec FILE.toml")
     return [available[name] for name in dict.fromkeys(configs)]
+
+
+def _expand(spec_path: Path, entry: str, code_points: tuple[int, ...]) -> list[Path]:
+    """One font file, or every font that a folder or glob names and that draws every code point.
+
+    A font named by a folder or glob that lacks a code point or draws an empty glyph is skipped with
+    a warning; a font named on its own is checked later, and such a font is an error.
+    """
+    from generator import numerals  # it reads fonts, which import this module
+
+    base = spec_path.parent
+    if not numerals.is_pattern(entry, base):
+        return [(base / Path(entry).expanduser()).resolve()]
+    kept, skipped = numerals.covering(numerals.expand_fonts(entry, base), code_points)
+    for font, why in skipped:
+        numerals.warn(f"spec file {spec_path}: {entry} skips {font}: it {why}")
+    if not kept:
+        raise InputError(
+            f"spec file {spec_path}: fonts entry {entry!r} matches no font that draws every code point; fix the pattern"
+        )
+    return kept
 
 
 def _is_str_list(value: object) -> bool:
