@@ -221,13 +221,10 @@ def npm_member(tarball: tarfile.TarFile, package: str, name: str) -> bytes:
 
 
 def reserved_in_licence(text: str) -> list[str]:
-    """The Reserved Font Names that a licence's copyright lines declare."""
+    """The Reserved Font Names that a licence's copyright lines declare, each once."""
     header = re.split(r"This Font Software is licensed|SIL OPEN FONT LICENSE", text, maxsplit=1)[0]
-    names = [
-        name.strip()
-        for match in RESERVED_RE.findall(header)
-        for name in re.findall(r"[\"'\u201c]([^\"'\u201d]+)", match)
-    ]
+    quoted = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d|\'([^\']+)\'')
+    names = ["".join(groups).strip() for match in RESERVED_RE.findall(header) for groups in quoted.findall(match)]
     return list(dict.fromkeys(name for name in names if re.search(r"\w", name)))
 
 

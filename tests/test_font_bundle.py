@@ -23,6 +23,7 @@ EXAMPLES = {
     "tamil": (0x0BE6, "Tamil", "Taml", ("tam",)),
     "malayalam": (0x0D66, "Malayalam", "Mlym", ("mal",)),
     "latin": (0x0030, "Latin", "Latn", ()),
+    "latin_handwriting": (0x0030, "Latin", "Latn", ()),
 }
 SYSTEMS = sorted(builtin_systems()) + [path.parent.name for path in EXAMPLE_SPECS]
 
@@ -42,7 +43,7 @@ def spec_fonts(config: str) -> list[dict]:
     return tomllib.loads(systems()[config].spec_path.read_text(encoding="utf-8"))["fonts"]
 
 
-def test_examples_are_the_tamil_malayalam_and_latin_digits():
+def test_examples_are_the_tamil_malayalam_and_latin_digits():  # Latin twice: text faces, then handwriting
     assert sorted(path.parent.name for path in EXAMPLE_SPECS) == sorted(EXAMPLES)
     assert not set(EXAMPLES) & set(builtin_systems()), "an example must not shadow a built-in config"
     for name, (first, script, iso15924, languages) in EXAMPLES.items():
@@ -135,6 +136,7 @@ def test_the_latin_example_holds_text_faces_only():
     assert len(entries) >= 40
     categories = {entry["category"] for entry in entries if "npm_package" in entry}
     assert categories <= {"serif", "sans-serif", "monospace"}
+    assert {entry["category"] for entry in manifest("latin_handwriting")} == {"handwriting"}
 
 
 def test_bundle_script_says_how_to_install_every_package():

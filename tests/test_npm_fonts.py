@@ -125,3 +125,23 @@ def test_a_tarball_that_differs_from_the_pinned_integrity_is_refused(tmp_path, b
     wrong = "sha512-" + base64.b64encode(hashlib.sha512(b"another tarball").digest()).decode()
     with pytest.raises(bundle.BundleError, match="not the pinned"):
         bundle.build_system(npm_spec(tmp_path, wrong, []), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        ('Copyright 2011 A, with Reserved Font Name "Lora".', ["Lora"]),
+        ('Copyright B, with Reserved Font Names "Gochi" and "Gochi Hand".', ["Gochi", "Gochi Hand"]),
+        (
+            "Copyright C, with Reserved Font Names 'Oxygen' Oxygen-Regular.ttf: with Reserved Font Names 'Oxygen'",
+            ["Oxygen"],
+        ),
+        ("Copyright D (https://example.org)", []),
+    ],
+)
+def test_reserved_font_names_are_read_from_the_licence_header(bundle, header, names):
+    # The OFL's own text defines "Reserved Font Name"; only the copyright lines above it declare any.
+    licence = (
+        f'{header}\n\nSIL OPEN FONT LICENSE Version 1.1\n"Reserved Font Name" refers to any names specified as such'
+    )
+    assert bundle.reserved_in_licence(licence) == names
