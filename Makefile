@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 venv: $(INSTALLED)
 
-## dataset: generate the four configs, full size, into build/afro_mnist (about 3 minutes on 2 cores: README, Speed)
+## dataset: generate the six built-in configs, full size, into build/afro_mnist (a few minutes on 2 cores: README, Speed)
 dataset: $(INSTALLED)
 	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
 

@@ -717,10 +717,15 @@ def bundled_font_licences() -> dict[str, FontLicence]:
     licences = {}
     for manifest_path in sorted(BUILTIN_DIR.glob("*/fonts/manifest.json")):
         for font in json.loads(manifest_path.read_text(encoding="utf-8")):
-            name = font.get("license") or licence_name(
-                (manifest_path.parent.parent / font["license_path"]).read_text(encoding="utf-8")
+            name = (
+                font.get("license")
+                or font.get("licence_type")
+                or licence_name((manifest_path.parent.parent / font["license_path"]).read_text(encoding="utf-8"))
             )
-            source = f"{font['source_family']} (Debian {font['debian_package']} {font['debian_version']})"
+            if "npm_package" in font:
+                source = f"{font['source_family']} (npm {font['npm_package']} {font['npm_version']})"
+            else:
+                source = f"{font['source_family']} (Debian {font['debian_package']} {font['debian_version']})"
             licences[font["subset_sha256"]] = FontLicence(name, source)
     return licences
 

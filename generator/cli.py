@@ -1,9 +1,10 @@
 """The ``afro-mnist`` command line.
 
-    afro-mnist generate [--configs NAME ...] [--spec FILE.toml] [--out DIR] [--seed N]
+    afro-mnist generate [--configs NAME ...] [--spec FILE.toml] [--numerals NAME] [--out DIR] [--seed N]
                         [--train-size N] [--test-size N] [--workers N] [--overwrite]
                         [--exemplars DIR [--exemplar-weight W]] [--recipe FILE.json] [--no-sanitize]
     afro-mnist preview CONFIG --out FILE.png [--spec FILE.toml] [--seed N] [--overwrite]
+    afro-mnist numerals
     afro-mnist baseline CONFIG [--from DIR] [--epochs N] [--seed N] [--batch-size N] [--overwrite]
     afro-mnist evaluate-real CONFIG --real DIR|FILE.npz [--from DIR] [--out DIR] [--no-denoise] ...
     afro-mnist export CONFIG --format idx|npz --out DIR [--from DIR] [--overwrite]
@@ -21,11 +22,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import ArgumentParser, InputError, one_line
 from generator.layout import DEFAULT_BUILD_DIR, check_config_name
-from generator.registry import DEFAULT_CONFIGS, resolve
+from generator.registry import DEFAULT_CONFIGS, format_code_point, resolve
+
+if TYPE_CHECKING:
+    from generator.numerals import DigitSet
 
 PROG = "afro-mnist"
 # Set only by the README's own test (tests/test_readme.py), which runs every README command as written:
@@ -56,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="generate configs as parquet shards")
     gen.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
     gen.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
+    gen.add_argument(
+        "--numerals",
+        metavar="NAME",
+        help="a Unicode digit set by name or ISO 15924 code (see `numerals`), from the fonts installed here",
+    )
     gen.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
     gen.add_argument("--seed", type=int, default=0, help="default: 0")
     gen.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
@@ -83,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--samples-per-class", type=int, default=8, metavar="N")
     pre.add_argument("--overwrite", action="store_true", help="replace FILE.png if it exists")
+    commands.add_parser("numerals", help="list Unicode's decimal digit sets and the installed fonts covering each")
     _add_downstream_commands(commands)
 
     from generator import publish
@@ -100,21 +111,33 @@ def run(args: argparse.Namespace) -> None:
 
         if args.exemplar_weight is not None and args.exemplars is None:
             raise InputError(f"--exemplar-weight {args.exemplar_weight} needs --exemplars DIR, the seeds it weighs")
-        systems = resolve(args.configs, args.spec)
-        recipe = _read_recipe(args.recipe) if args.recipe else None
-        written = generate(
-            systems,
-            args.out,
-            seed=args.seed,
-            train_size=args.train_size,
-            test_size=args.test_size,
-            workers=args.workers,
-            overwrite=args.overwrite,
-            recipe=recipe,
-            exemplars_dir=args.exemplars,
-            exemplar_weight=DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
-            sanitize=args.sanitize,
-        )
+        spec_file, digit_set = None, None
+        if args.numerals:
+            spec_file, digit_set = _numerals_spec(args.numerals, args.out, args.overwrite)
+            args.spec = [*(args.spec or []), spec_file]
+            args.configs = args.configs or [digit_set.name]
+        try:
+            systems = resolve(args.configs, args.spec)
+            recipe = _read_recipe(args.recipe) if args.recipe else None
+            written = generate(
+                systems,
+                args.out,
+                seed=args.seed,
+                train_size=args.train_size,
+                test_size=args.test_size,
+                workers=args.workers,
+                overwrite=args.overwrite,
+                recipe=recipe,
+                exemplars_dir=args.exemplars,
+                exemplar_weight=DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
+                sanitize=args.sanitize,
+            )
+            if spec_file is not None:  # beside the config it made, so that --spec repeats the run
+                spec_file.replace(args.out / f"{digit_set.name}.spec.toml")
+                print(args.out / f"{digit_set.name}.spec.toml", file=sys.stderr)
+        finally:
+            if spec_file is not None:
+                spec_file.unlink(missing_ok=True)
         for folder in written:
             print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
             print(folder)
@@ -133,12 +156,52 @@ def run(args: argparse.Namespace) -> None:
             raise InputError(f"--samples-per-class {args.samples_per_class} must be at least 1")
         write_preview(system, args.out, args.samples_per_class, args.seed)
         print(args.out)
+    elif args.command == "numerals":
+        from generator import numerals
+
+        fonts = numerals.installed_fonts()
+        print(f"{'name':28} {'zero':8} {'script':26} fonts")
+        for digit_set in numerals.digit_sets():
+            script = f"{digit_set.script} ({digit_set.iso15924})"
+            count = numerals.count_covering(fonts, digit_set.code_points)
+            print(f"{digit_set.name:28} {format_code_point(digit_set.zero):8} {script:26} {count}")
+        folders = ", ".join(str(folder) for folder in numerals.font_dirs())
+        print(f"fonts: installed fonts that map all ten digits, under {folders}", file=sys.stderr)
     elif args.command in DOWNSTREAM_COMMANDS:
         _run_downstream_command(args)
     elif args.command == "push":
         from generator import publish
 
         publish.push(args)
+
+
+def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSet]:
+    """Builds the spec of a Unicode digit set from the installed fonts; writes it to a temporary file in ``out``."""
+    import tempfile
+
+    from generator import numerals
+
+    digit_set = numerals.find_digit_set(name)
+    found = numerals.discover(digit_set)
+    fonts = found.fonts
+    for font, why in found.skipped:
+        print(f"{digit_set.name}: left out {font}: {why}", file=sys.stderr)
+    if not fonts:
+        folders = ", ".join(str(folder) for folder in numerals.font_dirs())
+        raise InputError(
+            f"--numerals {name}: no installed font draws all ten {digit_set.name} digits (looked in {folders}); "
+            f"install one, or list font folders in ${numerals.FONT_DIRS_ENV}"
+        )
+    final = out / f"{digit_set.name}.spec.toml"
+    if final.exists() and not overwrite:
+        raise InputError(f"{final} already exists; pass --overwrite to replace it")
+    print(f"{digit_set.name}: {len(fonts)} font design(s) installed", file=sys.stderr)
+    if len(fonts) == 1:
+        numerals.warn(f"{digit_set.name} has one design only, {fonts[0].name}: every image is drawn from one font")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".spec.toml", dir=out, delete=False, encoding="utf-8") as file:
+        file.write(numerals.spec_text(digit_set, found))
+    return Path(file.name), digit_set
 
 
 # --- downstream commands: they use a generated build (baseline, evaluate-real, export, figures, stats) ------------

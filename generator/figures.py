@@ -45,8 +45,11 @@ ZOOM = 3  # screen pixels per image pixel: 28 px digits are too small to read on
 
 
 def exemplar_rows(system: NumeralSystem) -> list[list[np.ndarray]]:
-    """``[font][label]``: every font's exemplar of every class, MNIST-normalised."""
-    return [[mnist_normalize(canvas) for canvas in font_canvases] for font_canvases in exemplar_canvases(system)]
+    """``[font][label]``: every font's exemplar of every class, MNIST-normalised; ``None`` where excluded."""
+    return [
+        [None if canvas is None else mnist_normalize(canvas) for canvas in font_canvases]
+        for font_canvases in exemplar_canvases(system)
+    ]
 
 
 def sample_rows(

@@ -63,7 +63,7 @@ MAX_WORKERS_PER_CORE = 2
 # Libraries whose versions can change a pixel or a byte of the output.
 _OUTPUT_LIBRARIES = ("albumentations", "albucore", "opencv-python-headless", "numpy", "pillow", "pyarrow")
 # Seed-stream purposes, so that no two uses of the seed ever share a stream.
-_PLAN, _CHUNK = 0, 1
+_PLAN, _CHUNK, _EXCLUDED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,19 @@ def plan_split(
 
     A source below the font count is a font; with handwritten ``seeds``, a share ``seeds.weight`` of
     the images instead get source ``fonts + i``, seed ``i`` of their class, each seed equally likely.
+    A font whose glyph the spec excludes for a class is replaced by one of the class's other fonts,
+    each equally likely, from a stream of its own, so that a system without exclusions draws as before.
     """
     rng = np.random.default_rng(seed_stream(seed, system.name, split, _PLAN))
     labels = rng.permutation(np.repeat(np.arange(system.num_classes), size // system.num_classes))
     sources = rng.integers(len(system.fonts), size=size)
+    if system.excluded:
+        replace = np.random.default_rng(seed_stream(seed, system.name, split, _EXCLUDED))
+        for index in np.flatnonzero(
+            [not system.draws(font, label) for font, label in zip(sources, labels, strict=True)]
+        ):
+            allowed = [font for font in range(len(system.fonts)) if system.draws(font, labels[index])]
+            sources[index] = allowed[replace.integers(len(allowed))]
     if seeds is not None:
         per_class = np.array([len(seeds.canvases(label)) for label in range(system.num_classes)])
         from_seed = rng.random(size) < seeds.weight
@@ -403,7 +412,7 @@ def _exemplars(
     canvases = canvases if canvases is not None else exemplar_canvases(system)
     seeds = None
     if exemplars_dir is not None:
-        font_images = [[mnist_normalize(canvas) for canvas in font] for font in canvases]
+        font_images = [[None if canvas is None else mnist_normalize(canvas) for canvas in font] for font in canvases]
         seeds = read_seeds(exemplars_dir, system, font_images, weight)
     labels = range(system.num_classes)
     seed_canvases = [seeds.canvases(label) for label in labels] if seeds else None
@@ -518,8 +527,8 @@ def _metadata(
         "chunk_size": chunk_size,
         "rows_per_shard": rows_per_shard,
         "fonts": [
-            {"file": path.name, "family": family, "sha256": sha256_file(path)}
-            for path, family in zip(system.fonts, families[system.name], strict=True)
+            {"file": path.name, "family": family, "sha256": sha256_file(path)} | _excluded_metadata(system, font)
+            for font, (path, family) in enumerate(zip(system.fonts, families[system.name], strict=True))
         ],
         "recipe_file": recipe_path.name,
         "recipe_sha256": sha256_file(recipe_path),
@@ -537,6 +546,12 @@ def _metadata(
     }
 
 
+def _excluded_metadata(system: NumeralSystem, font: int) -> dict:
+    """``exclude_classes`` for a font whose glyph the spec excludes for some classes; else nothing."""
+    names = [name for label, name in enumerate(system.class_names) if not system.draws(font, label)]
+    return {"exclude_classes": names} if names else {}
+
+
 def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None, canvases: list[list[np.ndarray]]) -> dict:
     return {
         "fonts": len(system.fonts),
@@ -544,7 +559,7 @@ def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None, canvases: 
         "pieces_per_class": dict(
             zip(
                 system.class_names,
-                usual_pieces([[mnist_normalize(canvas) for canvas in font] for font in canvases]),
+                usual_pieces([[None if c is None else mnist_normalize(c) for c in font] for font in canvases]),
                 strict=True,
             )
         ),

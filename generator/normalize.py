@@ -99,11 +99,19 @@ def count_pieces(image: np.ndarray, threshold: int = PIECE_THRESHOLD) -> int:
     return cv2.connectedComponents((image >= threshold).astype(np.uint8), connectivity=8)[0] - 1
 
 
-def usual_pieces(images_per_design: list[list[np.ndarray]]) -> list[int]:
+def usual_pieces(images_per_design: list[list[np.ndarray | None]]) -> list[int]:
     """Per class, the most common piece count across designs (the smaller on a tie).
 
-    ``images_per_design`` is ``[design][label]`` MNIST-normalised exemplars. A generated or real
-    digit in more pieces than this is broken: its stroke was cut where its class's designs have none.
+    ``images_per_design`` is ``[design][label]`` MNIST-normalised exemplars (``None`` where a design
+    is left out of a class). A generated or real digit in more pieces than this is broken: its stroke
+    was cut where its class's designs have none.
     """
-    counts = np.array([[count_pieces(image) for image in design] for design in images_per_design])
-    return [int(np.bincount(column).argmax()) for column in counts.T]
+    classes = len(images_per_design[0])
+    return [
+        int(
+            np.bincount(
+                [count_pieces(design[label]) for design in images_per_design if design[label] is not None]
+            ).argmax()
+        )
+        for label in range(classes)
+    ]

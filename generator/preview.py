@@ -24,11 +24,17 @@ def preview_grid(system: NumeralSystem, samples_per_class: int = 8, seed: int = 
     ``samples_per_class`` random images per class drawn from the recipe.
     """
     canvases = exemplar_canvases(system)
-    exemplar_rows = [[mnist_normalize(canvas) for canvas in font_canvases] for font_canvases in canvases]
+    exemplar_rows = [[None if c is None else mnist_normalize(c) for c in font_canvases] for font_canvases in canvases]
     synthesizer = Synthesizer(canvases, default_recipe(seed=seed))
     rng = np.random.default_rng(seed)
+    fonts = [
+        [font for font in range(len(canvases)) if system.draws(font, label)] for label in range(system.num_classes)
+    ]
     sample_rows = [
-        [synthesizer.image(label, int(rng.integers(len(canvases)))) for label in range(system.num_classes)]
+        [
+            synthesizer.image(label, fonts[label][int(rng.integers(len(fonts[label])))])
+            for label in range(system.num_classes)
+        ]
         for _ in range(samples_per_class)
     ]
     return np.vstack([tile(exemplar_rows), np.full((_SEPARATOR, _width(system)), GREY, np.uint8), tile(sample_rows)])

@@ -99,7 +99,8 @@ def read_seeds(
     Args:
         folder: one subfolder per class, named by class name.
         system: the numeral system the seeds belong to.
-        font_images: ``[font][label]`` MNIST-normalised font exemplars, the reference of each class.
+        font_images: ``[font][label]`` MNIST-normalised font exemplars, the reference of each class
+            (``None`` where the spec excludes a glyph).
         weight: the share of images to draw from seeds.
 
     Raises:
@@ -122,8 +123,8 @@ def read_seeds(
         for file in image_files(entry):
             seeds.append(_read_seed(file, folder, names.index(entry.name)))
 
-    fonts = [image for images in font_images for image in images]
-    font_labels = [label for images in font_images for label in range(len(images))]
+    fonts = [image for images in font_images for image in images if image is not None]
+    font_labels = [label for images in font_images for label, image in enumerate(images) if image is not None]
     reasons = check_seeds([seed.image for seed in seeds], [seed.label for seed in seeds], fonts, font_labels, names)
     kept = tuple(seed for seed, reason in zip(seeds, reasons, strict=True) if reason is None)
     dropped = tuple((seed, reason) for seed, reason in zip(seeds, reasons, strict=True) if reason is not None)

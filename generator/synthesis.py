@@ -153,9 +153,15 @@ def encode_png(image: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray]]:
-    """``[font][label]`` canvases ready for the recipe; checks every font on the way."""
-    return [[to_canvas(glyph) for glyph in glyphs] for glyphs in render_exemplars(system)]
+def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray | None]]:
+    """``[font][label]`` canvases ready for the recipe; checks every font on the way.
+
+    A glyph that the spec excludes (``exclude_classes``) is ``None``: it is never drawn nor a template.
+    """
+    return [
+        [to_canvas(glyph) if system.draws(font, label) else None for label, glyph in enumerate(glyphs)]
+        for font, glyphs in enumerate(render_exemplars(system))
+    ]
 
 
 @dataclass(frozen=True)
@@ -171,30 +177,34 @@ class Exemplars:
 
 
 def templates_for(
-    canvases: list[list[np.ndarray]], seed_images: list[list[np.ndarray]] | None = None, recipe: A.Compose | None = None
+    canvases: list[list[np.ndarray | None]],
+    seed_images: list[list[np.ndarray]] | None = None,
+    recipe: A.Compose | None = None,
 ) -> Templates:
     """Sanitation templates: every font exemplar as the recipe's pen draws it, and every kept seed.
 
     A recipe that starts with a ``PenStroke`` redraws each glyph with one pen, so its samples have
     the pen's even strokes, not the font's thick and thin ones. Compared with the fonts' own shapes,
     a sample then looks less like its class than it is, and is redrawn for nothing. So each
-    exemplar is traced, undeformed, with a round nib at the pen's thinnest and thickest, and those
-    are the class's templates. Without a pen the exemplars are taken as they are. Seeds are
-    handwritten already and are taken as they are.
+    exemplar is traced, undeformed, with a round nib at the thinnest and thickest the pen draws that
+    glyph (the range its clearance allows), and those are the class's templates. Without a pen the
+    exemplars are taken as they are. Seeds are handwritten already and are taken as they are.
     """
     pen = next((t for t in recipe.transforms if isinstance(t, PenStroke)), None) if recipe is not None else None
+    kept = [(canvas, label) for font in canvases for label, canvas in enumerate(font) if canvas is not None]
     if pen is None:
-        drawn = [canvas for font in canvases for canvas in font]
-        labels = [label for font in canvases for label in range(len(font))]
+        drawn = [canvas for canvas, _ in kept]
+        labels = [label for _, label in kept]
     else:
-        tracer, widths = PenStroke(overshoot_p=0.0), sorted(set(pen.width))
+        tracer = PenStroke(overshoot_p=0.0)
+        ranges = [pen.width_range(clearance(canvas)) for canvas, _ in kept]
         drawn = [
             tracer.apply(canvas, width=width, ratio=1.0, angle=0.0, end_draws=_NO_DRAWS)
-            for width in widths
-            for font in canvases
-            for canvas in font
+            for end in (0, 1)
+            for (canvas, _), widths in zip(kept, ranges, strict=True)
+            for width in [widths[end]]
         ]
-        labels = [label for _ in widths for font in canvases for label in range(len(font))]
+        labels = [label for _ in (0, 1) for _, label in kept]
     images = [mnist_normalize(canvas) for canvas in drawn]
     for label, seeds in enumerate(seed_images or []):
         images += seeds

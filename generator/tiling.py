@@ -21,11 +21,13 @@ FONT_SIZE = 14
 
 
 def tile(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """Lays out rows of 28x28 images as one ``uint8`` grid, with grey gaps between cells."""
+    """Lays out rows of 28x28 images as one ``uint8`` grid, with grey gaps between cells; a ``None`` cell stays grey."""
     height = len(rows) * (FRAME + GAP) + GAP
     grid = np.full((height, len(rows[0]) * (FRAME + GAP) + GAP), GREY, np.uint8)
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
+            if cell is None:
+                continue
             top, left = GAP + r * (FRAME + GAP), GAP + c * (FRAME + GAP)
             grid[top : top + FRAME, left : left + FRAME] = cell
     return grid

@@ -177,15 +177,18 @@ class PenStroke(A.ImageOnlyTransform):
     def get_transform_init_args_names(self) -> tuple[str, ...]:
         return ("width", "nib_ratio", "overshoot", "overshoot_p", "width_per_clearance", "clearance_scale")
 
+    def width_range(self, room: float | None) -> tuple[float, float]:
+        """The nib's width range for a glyph of clearance ``room`` (``None``: unknown, the full range)."""
+        low, high = self.width
+        if self.width_per_clearance is None or room is None:
+            return low, high
+        cap = self.width_per_clearance * room
+        return (min(low, cap), cap) if cap < high else (low, high)
+
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        room = data.get(CLEARANCE_KEY)
-        width, low, high = params["width"], *self.width
-        if self.width_per_clearance is not None and room is not None:
-            cap = self.width_per_clearance * room
-            if cap < high:
-                # The same draw, at the same place in the narrower range.
-                new_low = min(low, cap)
-                width = new_low + (width - low) / max(high - low, 1e-9) * (cap - new_low)
+        (low, high), (new_low, new_high) = self.width, self.width_range(data.get(CLEARANCE_KEY))
+        # The same draw, at the same place in the range the glyph allows.
+        width = new_low + (params["width"] - low) / max(high - low, 1e-9) * (new_high - new_low)
         return {"width": width, "run_on_scale": strength(data, self.clearance_scale)}
 
     def get_params(self) -> dict[str, Any]:

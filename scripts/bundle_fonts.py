@@ -1,12 +1,27 @@
 #!/usr/bin/env python3
-"""Rebuild the bundled numeral-only font subsets from Debian font packages.
+"""Rebuild the bundled numeral-only font subsets from Debian font packages and npm font packages.
 
 For each built-in ``generator/numeral_systems/<name>/spec.toml`` and each example
-``examples/<name>/spec.toml``, every ``[[fonts]]`` table's ``debian_file`` is subset with fontTools to the
-system's numeral code points, renamed if its licence reserves the name, and written beside the spec as
-``fonts/<stem>.ttf|.otf`` (byte-identical for the same source and fontTools), with
-``fonts/<stem>.LICENSE.txt`` (the package's copyright file plus each common licence it cites) and
-``fonts/manifest.json`` (provenance and SHA-256 checksums, no dates).
+``examples/<name>/spec.toml``, every ``[[fonts]]`` table names one source:
+
+- a Debian package: ``debian_package`` and ``debian_file``, the installed font file;
+- a Google Fonts package on the npm registry: ``npm_package`` (``@fontsource/<family>``), its exact
+  ``npm_version``, the ``npm_file`` inside it (``files/<family>-<subset>-400-normal.woff``) and the
+  tarball's ``npm_integrity`` (the registry's SHA-512). A published npm version never changes, so
+  the tarball, fetched once with ``npm pack`` into ``$AFRO_MNIST_NPM_CACHE`` (default
+  ``~/.cache/afro-mnist/npm``), is checked byte for byte against the pinned integrity.
+
+The font is subset with fontTools to the system's numeral code points, renamed if its licence
+reserves the name, and written beside the spec as ``fonts/<stem>.ttf|.otf`` (always plain OpenType,
+even from WOFF; byte-identical for the same source and fontTools), with ``fonts/<stem>.LICENSE.txt``
+(the Debian package's copyright file plus each common licence it cites, or the npm package's
+LICENSE) and ``fonts/manifest.json`` (provenance and SHA-256 checksums, no dates). An npm package
+whose licence declares a Reserved Font Name must list it in ``reserved_names``.
+
+A table may leave classes out with ``exclude_classes = ["0"]``: the generator never draws that
+font's glyph for those classes. Every system then goes through the design check
+(``generator.designs``); each glyph it flags is printed and recorded in the manifest, so that a
+wrong design is seen and either excluded or dropped.
 
 Needs fontTools, Pillow and the Debian packages named in the specs (the last two lines: the examples)::
 
@@ -16,6 +31,8 @@ Needs fontTools, Pillow and the Debian packages named in the specs (the last two
     apt-get install fonts-smc-chilanka fonts-smc-gayathri fonts-smc-keraleeyam fonts-smc-manjari
     apt-get install fonts-smc-meera fonts-smc-rachana fonts-smc-raghumalayalamsans fonts-smc-suruma
     apt-get install fonts-smc-uroob fonts-smc-anjalioldlipi fonts-smc-dyuthi fonts-smc-karumbi
+    apt-get install fonts-liberation
+    npm is needed for the npm sources (Debian: apt-get install npm).
     python scripts/bundle_fonts.py                      # rebuild every system, built-in and example
     python scripts/bundle_fonts.py --systems vai tamil  # rebuild some
     python scripts/bundle_fonts.py --check            # verify the bundle is reproducible
@@ -25,13 +42,16 @@ is missing.
 """
 
 import argparse
+import base64
 import hashlib
 import io
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
 from pathlib import Path
@@ -41,6 +61,8 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
+from generator.designs import design_flags
+from generator.fonts import render_glyph
 from generator.layout import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +74,11 @@ COMMON_LICENSE_RE = re.compile(r"/usr/share/common-licenses/([A-Za-z][A-Za-z0-9]
 USER_NAME_IDS = frozenset({1, 2, 3, 4, 6, 16, 17, 18, 20, 21, 22, 25})
 # Isolated digits need no shaping, kerning or maths data; these tables only add bytes.
 EXTRA_DROP_TABLES = ["GSUB", "GPOS", "GDEF", "kern", "MATH", "FFTM", "gasp", "morx", "feat"]
+NPM_CACHE = Path(os.environ.get("AFRO_MNIST_NPM_CACHE", Path.home() / ".cache" / "afro-mnist" / "npm"))
+# "... with Reserved Font Name "Foo"" or "... Reserved Font Names 'Foo' and 'Bar'", as OFL headers declare them.
+RESERVED_RE = re.compile(
+    r"Reserved\s+Font\s+Names?\s*((?:[\"'\u201c][^\"'\u201d]+[\"'\u201d][\s,]*(?:and\s*)?)+)", re.I
+)
 
 
 class BundleError(Exception):
@@ -139,6 +166,7 @@ def subset_font(source: bytes, label: str, code_points: list[int], family: str |
     # The GPL asks modified versions to say so; no date, to stay reproducible.
     version = font["name"].getDebugName(5) or "Version unknown"
     font["name"].setName(f"{version}; Afro-MNIST numeral subset", 5, 3, 1, 0x409)
+    font.flavor = None  # plain OpenType: no WOFF compression, whose bytes would depend on zlib
     buffer = io.BytesIO()
     font.save(buffer)
     return buffer.getvalue()
@@ -154,36 +182,144 @@ def check_renders(data: bytes, label: str, code_points: list[int]) -> None:
             raise BundleError(f"{label}: U+{code_point:04X} renders empty")
 
 
-def build_font(entry: object, code_points: list[int]) -> tuple[dict[str, Any], dict[Path, bytes]]:
-    """Subset one [[fonts]] entry; return its manifest record and the files to write."""
-    if not isinstance(entry, dict) or not {"path", "debian_package", "debian_file"} <= entry.keys():
-        raise BundleError(f"font entry {entry!r} needs path, debian_package and debian_file")
+def npm_tarball(package: str, version: str, integrity: str) -> bytes:
+    """Return the published tarball of ``package@version``, fetched once and checked against ``integrity``."""
+    path = NPM_CACHE / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
+    if not path.is_file():
+        NPM_CACHE.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=NPM_CACHE) as tmp:
+            try:
+                result = subprocess.run(
+                    ["npm", "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
+                    capture_output=True,
+                    text=True,
+                )
+            except FileNotFoundError as exc:
+                raise BundleError(
+                    f"npm not found; {package} comes from the npm registry (apt-get install npm)"
+                ) from exc
+            fetched = Path(tmp) / path.name
+            if result.returncode != 0 or not fetched.is_file():
+                last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+                raise BundleError(f"npm pack {package}@{version} failed ({last}); check the name and version")
+            fetched.replace(path)  # only a complete download reaches the cache
+    data = path.read_bytes()
+    actual = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
+    if actual != integrity:
+        raise BundleError(f"{path} has integrity {actual}, not the pinned {integrity}; delete it to fetch it again")
+    return data
+
+
+def npm_member(tarball: tarfile.TarFile, package: str, name: str) -> bytes:
+    try:
+        member = tarball.extractfile(f"package/{name}")
+    except KeyError:
+        member = None
+    if member is None:
+        raise BundleError(f"npm package {package} has no file {name}; pick another version or file")
+    return member.read()
+
+
+def reserved_in_licence(text: str) -> list[str]:
+    """The Reserved Font Names that a licence's copyright lines declare, each once."""
+    header = re.split(r"This Font Software is licensed|SIL OPEN FONT LICENSE", text, maxsplit=1)[0]
+    quoted = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d|\'([^\']+)\'')
+    names = ["".join(groups).strip() for match in RESERVED_RE.findall(header) for groups in quoted.findall(match)]
+    return list(dict.fromkeys(name for name in names if re.search(r"\w", name)))
+
+
+def debian_source(entry: dict[str, Any]) -> tuple[bytes, str, str, dict[str, Any]]:
+    """The font file, its label, its licence text and provenance of a Debian entry."""
     package, source_path = entry["debian_package"], Path(entry["debian_file"])
     version = debian_version(package)
     if not source_path.is_file():
         raise BundleError(f"{source_path} not found; run: apt-get install {package}")
+    provenance = {"debian_package": package, "debian_version": version, "debian_file": str(source_path)}
+    return source_path.read_bytes(), str(source_path), licence_text(package), provenance
+
+
+def npm_source(entry: dict[str, Any]) -> tuple[bytes, str, str, dict[str, Any]]:
+    """The font file, its label, its licence text and provenance of an npm entry."""
+    package, version, file = entry["npm_package"], entry["npm_version"], entry["npm_file"]
+    label = f"{package}@{version}/{file}"
+    with tarfile.open(
+        fileobj=io.BytesIO(npm_tarball(package, version, entry["npm_integrity"])), mode="r:gz"
+    ) as tarball:
+        source = npm_member(tarball, package, file)
+        licence = npm_member(tarball, package, "LICENSE").decode("utf-8")
+        metadata = json.loads(npm_member(tarball, package, "metadata.json"))
+    missing = [name for name in reserved_in_licence(licence) if name not in entry.get("reserved_names", [])]
+    if missing:
+        raise BundleError(f"{label}: its licence reserves {missing}; add them to reserved_names in the spec")
+    provenance = {
+        "npm_package": package,
+        "npm_version": version,
+        "npm_file": file,
+        "npm_integrity": entry["npm_integrity"],
+        "category": metadata.get("category"),
+        "licence_type": (metadata.get("license") or {}).get("type"),
+    }
+    return source, label, licence, provenance
+
+
+SOURCES = {
+    ("debian_package", "debian_file"): debian_source,
+    ("npm_package", "npm_version", "npm_file", "npm_integrity"): npm_source,
+}
+
+
+def build_font(entry: object, code_points: list[int]) -> tuple[dict[str, Any], dict[Path, bytes]]:
+    """Subset one [[fonts]] entry; return its manifest record and the files to write."""
+    sources = [read for keys, read in SOURCES.items() if isinstance(entry, dict) and set(keys) <= entry.keys()]
+    if not isinstance(entry, dict) or "path" not in entry or len(sources) != 1:
+        needs = " or ".join(", ".join(keys) for keys in SOURCES)
+        raise BundleError(f"font entry {entry!r} needs path and one source: {needs}")
+    source, label, licence, provenance = sources[0](entry)
     rel_path = Path(entry["path"])
     reserved = list(entry.get("reserved_names", []))
-    source = source_path.read_bytes()
     family = bundled_family(rel_path, reserved) if reserved else None
-    data = subset_font(source, str(source_path), code_points, family)
-    check_renders(data, str(source_path), code_points)
+    data = subset_font(source, label, code_points, family)
+    suffix = ".otf" if "CFF " in TTFont(io.BytesIO(data), lazy=True) else ".ttf"
+    if rel_path.suffix != suffix:
+        raise BundleError(f"{label} has {suffix[1:].upper()} outlines; name its path {rel_path.with_suffix(suffix)}")
+    check_renders(data, label, code_points)
     licence_path = rel_path.with_name(f"{rel_path.stem}.LICENSE.txt")
-    files = {rel_path: data, licence_path: licence_text(package).encode("utf-8")}
+    files = {rel_path: data, licence_path: licence.encode("utf-8")}
     record = {
         "path": rel_path.as_posix(),
         "source_family": TTFont(io.BytesIO(source), lazy=True)["name"].getBestFamilyName(),
         "bundled_family": TTFont(io.BytesIO(data))["name"].getBestFamilyName(),
-        "debian_package": package,
-        "debian_version": version,
-        "debian_file": str(source_path),
+        **provenance,
         "source_sha256": sha256(source),
         "subset_sha256": sha256(data),
         "license_path": licence_path.as_posix(),
         "reserved_names": reserved,
+        "exclude_classes": list(entry.get("exclude_classes", [])),
         "size_bytes": len(data),
     }
     return record, files
+
+
+def check_designs(records: list[dict[str, Any]], files: dict[Path, bytes], spec: dict[str, Any], label: str) -> None:
+    """Run the design check on the built subsets; add each flag to its font's record and print it."""
+    characters = [chr(code_point) for code_point in map(parse_code_point, spec["code_points"])]
+    class_names = list(spec["class_names"])
+    with tempfile.TemporaryDirectory() as tmp:
+        glyphs = []
+        for record in records:
+            font_path = Path(tmp) / Path(record["path"]).name
+            font_path.write_bytes(files[Path(record["path"])])
+            glyphs.append([render_glyph(font_path, character) for character in characters])
+    for record in records:
+        record["design_flags"] = []
+    for flag in design_flags(glyphs):
+        record = records[flag.font]
+        excluded = class_names[flag.label] in record["exclude_classes"]
+        record["design_flags"].append(
+            {"class": class_names[flag.label], "excluded": excluded, "reason": flag.reason(class_names)}
+        )
+        action = "excluded in the spec" if excluded else "exclude it (exclude_classes) or drop the font if it is wrong"
+        print(f"design check: {label}/{record['path']}: {flag.reason(class_names)}; {action}", file=sys.stderr)
 
 
 def build_system(spec_path: Path, out_dir: Path) -> list[dict[str, Any]]:
@@ -196,10 +332,12 @@ def build_system(spec_path: Path, out_dir: Path) -> list[dict[str, Any]]:
         raise BundleError(f"{spec_path}: invalid spec ({exc!r})") from exc
     # Build everything before writing anything, so a failure leaves the old bundle intact.
     built = [build_font(entry, code_points) for entry in entries]
-    for _, files in built:
-        for rel_path, data in files.items():
-            write_atomic(out_dir / rel_path, data)
-    records = sorted((record for record, _ in built), key=lambda record: record["path"])
+    records = [record for record, _ in built]
+    all_files = {rel_path: data for _, files in built for rel_path, data in files.items()}
+    check_designs(records, all_files, spec, spec_path.parent.name)
+    for rel_path, data in all_files.items():
+        write_atomic(out_dir / rel_path, data)
+    records.sort(key=lambda record: record["path"])
     manifest = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     write_atomic(out_dir / "fonts" / "manifest.json", manifest.encode("utf-8"))
     return records
@@ -232,6 +370,9 @@ def check(systems: dict[str, Path]) -> int:
                 if {expected.pop(record["path"], None), actual} != {record["subset_sha256"]}:
                     problems.append(f"{name}/{record['path']}: differs from a fresh build")
             problems += [f"{name}/{path}: in manifest but not in spec" for path in expected]
+            fresh = (Path(tmp) / name / "fonts" / "manifest.json").read_bytes()
+            if not manifest_path.is_file() or manifest_path.read_bytes() != fresh:
+                problems.append(f"{name}/fonts/manifest.json: differs from a fresh build")
     for problem in problems:
         print(problem, file=sys.stderr)
     print("bundle is reproducible" if not problems else f"{len(problems)} problem(s)")

@@ -141,7 +141,7 @@ def test_baselines_table_comes_from_baseline_files(repository: Path, tmp_path: P
     card.write_repository_files(folder)
     text = (folder / card.README).read_text(encoding="utf-8")
     assert "| `vai` | 98.76% | 99.00% | 12 | 3 | this data |" in text
-    assert "No baseline has been run yet for `geez`, `osmanya` and `nko`." in text
+    assert "No baseline has been run yet for `geez`, `osmanya`, `nko`, `adlam` and `medefaidrin`." in text
 
 
 def test_every_bundled_font_has_a_licence_in_the_card(repository: Path):
@@ -229,7 +229,9 @@ def test_builder_script_in_the_source_tree_reads_a_build_folder(repository: Path
 
 def test_builder_script_in_the_published_tree_needs_no_generator(repository: Path, tmp_path: Path, monkeypatch):
     published = tmp_path / "afro_mnist"
-    shutil.copytree(repository, published, ignore=shutil.ignore_patterns("geez", "vai", "osmanya"))
+    shutil.copytree(
+        repository, published, ignore=shutil.ignore_patterns("geez", "vai", "osmanya", "adlam", "medefaidrin")
+    )
     monkeypatch.setitem(sys.modules, "generator", None)  # as where the generator is not installed
     afro_mnist = import_builder(published / "builder-script", monkeypatch)
     assert [config.name for config in afro_mnist.AfroMnist.BUILDER_CONFIGS] == ["nko"], "from metadata.json alone"

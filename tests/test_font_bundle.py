@@ -22,6 +22,8 @@ EXAMPLE_SPECS = sorted((ROOT / "examples").glob("*/spec.toml"))
 EXAMPLES = {
     "tamil": (0x0BE6, "Tamil", "Taml", ("tam",)),
     "malayalam": (0x0D66, "Malayalam", "Mlym", ("mal",)),
+    "latin": (0x0030, "Latin", "Latn", ()),
+    "latin_handwriting": (0x0030, "Latin", "Latn", ()),
 }
 SYSTEMS = sorted(builtin_systems()) + [path.parent.name for path in EXAMPLE_SPECS]
 
@@ -41,7 +43,7 @@ def spec_fonts(config: str) -> list[dict]:
     return tomllib.loads(systems()[config].spec_path.read_text(encoding="utf-8"))["fonts"]
 
 
-def test_examples_are_the_tamil_and_malayalam_digits():
+def test_examples_are_the_tamil_malayalam_and_latin_digits():  # Latin twice: text faces, then handwriting
     assert sorted(path.parent.name for path in EXAMPLE_SPECS) == sorted(EXAMPLES)
     assert not set(EXAMPLES) & set(builtin_systems()), "an example must not shadow a built-in config"
     for name, (first, script, iso15924, languages) in EXAMPLES.items():
@@ -65,16 +67,46 @@ def test_manifest_matches_the_bundled_files(config):
         assert hashlib.sha256(data).hexdigest() == entry["subset_sha256"]
         assert len(data) == entry["size_bytes"] < 16_000, "a numeral-only subset"
         assert (root / entry["license_path"]).read_text().strip(), "the licence travels with the font"
-        assert entry["debian_package"]
-        assert entry["debian_version"]
+        assert entry.get("debian_version") or entry.get("npm_version"), "a source of known version"
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_npm_sources_are_pinned(config):
+    for font in spec_fonts(config):
+        if "npm_package" in font:
+            assert font["npm_package"].startswith("@fontsource/")
+            assert re.fullmatch(r"\d+\.\d+\.\d+", font["npm_version"]), "an exact version, never a range"
+            assert re.fullmatch(r"sha512-[A-Za-z0-9+/]{86}==", font["npm_integrity"])
+            assert re.fullmatch(r"files/[a-z0-9-]+-400-normal\.woff", font["npm_file"])
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
 def test_manifest_records_the_provenance_the_spec_asks_for(config):
-    keys = ("debian_package", "debian_file", "reserved_names")
-    recorded = {entry["path"]: tuple(entry[key] for key in keys) for entry in manifest(config)}
-    asked = {font["path"]: tuple(font[key] for key in keys) for font in spec_fonts(config)}
+    keys = (
+        "debian_package",
+        "debian_file",
+        "npm_package",
+        "npm_version",
+        "npm_file",
+        "npm_integrity",
+        "reserved_names",
+    )
+    recorded = {entry["path"]: tuple(entry.get(key) for key in keys) for entry in manifest(config)}
+    asked = {font["path"]: tuple(font.get(key) for key in keys) for font in spec_fonts(config)}
     assert recorded == asked, "rebuild with scripts/bundle_fonts.py after editing the spec"
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_every_glyph_the_design_check_flagged_is_recorded(config):
+    """The manifest says what the design check found; the osmanya zero of MPH 2B Damase is flagged and excluded."""
+    excluded = {font["path"]: font.get("exclude_classes", []) for font in spec_fonts(config)}
+    for entry in manifest(config):
+        assert entry["exclude_classes"] == excluded[entry["path"]]
+        for flag in entry["design_flags"]:
+            assert flag["excluded"] == (flag["class"] in entry["exclude_classes"])
+    if config == "osmanya":
+        damase = next(entry for entry in manifest(config) if entry["path"] == "fonts/mph-2b-damase.ttf")
+        assert [(flag["class"], flag["excluded"]) for flag in damase["design_flags"]] == [("0", True)]
 
 
 @pytest.mark.parametrize("config", SYSTEMS)
@@ -98,8 +130,17 @@ def test_every_bundled_font_draws_every_numeral(config):
             assert render_glyph(font_path, character).any(), f"{font_path.name} draws {character!r} empty"
 
 
+def test_the_latin_example_holds_text_faces_only():
+    """MNIST scores the recipe only if no design already looks handwritten: serif, sans-serif and mono only."""
+    entries = manifest("latin")
+    assert len(entries) >= 40
+    categories = {entry["category"] for entry in entries if "npm_package" in entry}
+    assert categories <= {"serif", "sans-serif", "monospace"}
+    assert {entry["category"] for entry in manifest("latin_handwriting")} == {"handwriting"}
+
+
 def test_bundle_script_says_how_to_install_every_package():
     lines = [line for line in BUNDLE_SCRIPT.read_text().splitlines() if "apt-get install" in line]
     installed = {word for line in lines for word in re.findall(r"fonts-[\w-]+", line)}
-    needed = {font["debian_package"] for config in SYSTEMS for font in spec_fonts(config)}
+    needed = {font["debian_package"] for config in SYSTEMS for font in spec_fonts(config) if "debian_package" in font}
     assert needed <= installed, f"add to the apt-get lines of {BUNDLE_SCRIPT.name}: {sorted(needed - installed)}"

@@ -22,7 +22,7 @@ from generator import card, settings
 from generator.generate import generate
 from generator.layout import METADATA_FILE
 from generator.publish import main as push_main
-from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec
+from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
@@ -81,12 +81,8 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
-    assert [entry["config_name"] for entry in card_yaml(files)["configs"]] == [
-        "vai",
-        "geez",
-        "osmanya",
-        "nko",
-    ]  # the default config first
+    configs = [entry["config_name"] for entry in card_yaml(files)["configs"]]
+    assert configs == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]  # default first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 

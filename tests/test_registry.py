@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import InputError
-from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec, resolve
+from generator.registry import DEFAULT_CONFIGS, builtin_systems, format_code_point, load_spec, resolve
 from tests.conftest import write_spec
 
 # The numeral systems as the Afro-MNIST issue fixes them: first and last code point per config.
@@ -16,12 +16,16 @@ EXPECTED = {
     "vai": (0xA620, 0xA629, [str(n) for n in range(10)]),
     "osmanya": (0x104A0, 0x104A9, [str(n) for n in range(10)]),
     "nko": (0x07C0, 0x07C9, [str(n) for n in range(10)]),
+    "adlam": (0x1E950, 0x1E959, [str(n) for n in range(10)]),
+    "medefaidrin": (0x16E80, 0x16E89, [str(n) for n in range(10)]),
 }
+# Every free design there is; Medefaidrin has only two (Noto Sans Medefaidrin and Unifont Upper).
+MIN_DESIGNS = {"medefaidrin": 2}
 
 
-def test_builtin_systems_are_the_four_configs():
+def test_builtin_systems_are_the_default_configs():
     systems = builtin_systems()
-    assert sorted(systems) == sorted(DEFAULT_CONFIGS)
+    assert sorted(systems) == sorted(DEFAULT_CONFIGS) == sorted(EXPECTED)
     for name, (first, last, class_names) in EXPECTED.items():
         system = systems[name]
         assert system.code_points == tuple(range(first, last + 1))
@@ -29,7 +33,7 @@ def test_builtin_systems_are_the_four_configs():
         assert system.iso15924
         assert system.languages
         assert system.is_builtin
-        assert len(system.fonts) >= 3, "every distinct design of the script, not one font"
+        assert len(system.fonts) >= MIN_DESIGNS.get(name, 3), "every distinct design of the script, not one font"
         assert all(font.is_file() for font in system.fonts)
 
 
@@ -85,3 +89,30 @@ def test_spec_missing_keys_and_bad_toml(tmp_path: Path):
         load_spec(spec)
     with pytest.raises(InputError, match="does not exist"):
         load_spec(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ('["ten"]', "[]", "must list class names"),
+        ('["0"]', '["0"]', "every font excludes class 0"),
+    ],
+)
+def test_bad_exclude_classes_are_refused(tmp_path, first, second, message):
+    vai = builtin_systems()["vai"]
+    points = ", ".join(f'"{format_code_point(cp)}"' for cp in vai.code_points)
+    names = ", ".join(f'"{name}"' for name in vai.class_names)
+    fonts = "".join(
+        f'\n[[fonts]]\npath = "{font}"\nexclude_classes = {excluded}\n'
+        for font, excluded in zip(vai.fonts[:2], (first, second), strict=True)
+    )
+    spec = tmp_path / "vai.toml"
+    spec.write_text(f'name = "vai2"\nscript = "Vai"\ncode_points = [{points}]\nclass_names = [{names}]\n{fonts}')
+    with pytest.raises(InputError, match=message):
+        load_spec(spec)
+
+
+def test_a_spec_without_exclusions_draws_every_glyph():
+    vai = builtin_systems()["vai"]
+    assert vai.excluded == ()
+    assert all(vai.draws(font, label) for font in range(len(vai.fonts)) for label in range(vai.num_classes))
