@@ -238,6 +238,9 @@ def create_app(
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    async def no_icon(_request: Request) -> Response:
+        return Response(status_code=204)  # browsers ask for one; an answer keeps refusals out of the log
+
     app = Starlette(
         routes=[
             Route("/", page),
@@ -248,6 +251,7 @@ def create_app(
             Route("/api/decline", decline, methods=["POST"]),
             Route("/api/contact", contact, methods=["POST"]),
             Route("/healthz", health),
+            Route("/favicon.ico", no_icon),
             Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         ],
         exception_handlers={Refused: refuse_response, HTTPException: http_error},
