@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from starlette.testclient import TestClient
 
+from generator.cli import main
 from generator.collect.anomaly import assess
 from generator.collect.app import choose_class, create_app
 from generator.collect.drawing import CANVAS, MAX_POINTS, MAX_STROKES, SubmissionError, parse_submission, simplified
@@ -420,3 +421,39 @@ def test_review_needs_the_token_and_records_who_decided(storage: Storage, vai: N
     (decision,) = storage.decisions(first)
     assert (decision["decision"], decision["reviewer"]) == ("reject", "Ada <b>")
     assert storage.drawings("vai")[0].status == REJECTED
+
+
+def test_serving_beyond_this_machine_warns(capsys, monkeypatch, tmp_path: Path):
+    from generator.collect import command
+
+    served = []
+    monkeypatch.setattr(command, "serve_forever", lambda app, host, port, what, path="/": served.append((host, port)))
+    db = str(tmp_path / "collect.sqlite")
+    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--port", "8123"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--host", "0.0.0.0"]) == 0
+    assert "reverse proxy" in capsys.readouterr().err
+    assert served == [("127.0.0.1", 8123), ("0.0.0.0", 8000)]
+    code, err = run_cli(capsys, "collect", "serve", "--configs", "klingon", "--db", db)
+    assert_one_line_error(code, err, "klingon")
+    code, err = run_cli(capsys, "collect", "serve", "--db", db, "--port", "70000")
+    assert_one_line_error(code, err, "--port 70000")
+
+
+def test_a_handwritten_config_beside_generated_ones(storage: Storage, vai: NumeralSystem, tiny_build: Path, tmp_path):
+    import shutil
+
+    from generator.card import read_configs, render_card
+
+    out = tmp_path / "afro_mnist"
+    shutil.copytree(tiny_build / "vai", out / "vai")
+    fill(storage, vai)
+    export(storage, [vai], "parquet", out)
+    card = (out / "README.md").read_text()
+    assert [r.name for r in read_configs(out)] == ["vai", "vai_handwritten"]
+    assert card == render_card(read_configs(out))
+    assert "### `vai`: Vai numerals" in card
+    assert "### `vai_handwritten`: Vai numerals, handwritten" in card
+    assert "CC BY-SA 4.0" in card
+    assert (out / "sample-grids" / "vai_handwritten.png").is_file()
+    assert "used by `vai`:" in card  # the recipe belongs to the generated config alone

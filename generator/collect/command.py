@@ -30,7 +30,9 @@ from generator.registry import DEFAULT_CONFIGS, resolve
 PUBLIC_WARNING = (
     "warning: --host {host} serves the page to every network this machine is on. Put it behind a "
     "reverse proxy that terminates TLS (HTTPS), so that drawings and cookies never cross the network "
-    "in the clear, and have the proxy pass the client's address (uvicorn's --forwarded-allow-ips)."
+    "in the clear. The proxy must pass the Host header through unchanged (posts whose Origin differs from "
+    "it are refused) and should send the client's address in X-Forwarded-For, for the rate limits (trusted from "
+    "127.0.0.1; set FORWARDED_ALLOW_IPS for a proxy elsewhere)."
 )
 
 
