@@ -12,6 +12,7 @@ The pieces, in the order data flows through them:
 - ``card`` and ``publish``: the dataset card and root files, and the atomic push to the Hub;
 - ``baseline`` and ``realdata``: LeNet-5, and real handwriting normalised like generated data;
 - ``export``, ``figures``, ``tiling`` and ``preview``: drop-in formats and pictures;
+- ``collect``: collecting real handwriting from writers (``afro-mnist collect``; the ``collect`` extra);
 - ``cli``: the ``afro-mnist`` command.
 """
 

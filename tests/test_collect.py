@@ -380,6 +380,17 @@ def test_rate_limit_per_session(client: TestClient, vai: NumeralSystem):
     assert set(answers[7:]) == {429}
 
 
+def test_rate_limit_per_address(storage: Storage, vai: NumeralSystem):
+    app = create_app(storage, [vai], limits=Limits(address_burst=5, address_per_minute=1))
+    answers = []
+    for _ in range(3):  # three visitors behind one address, each with their own session
+        with TestClient(app) as visitor:
+            page = visitor.get("/")
+            visitor.headers["x-csrf-token"] = re.search(r'name="csrf-token" content="(\w+)"', page.text)[1]
+            answers += [visitor.post("/api/consent", json={}).status_code for _ in range(2)]
+    assert answers == [200] * 5 + [429]
+
+
 def test_skip_and_unknown_shape_the_prompts(client: TestClient, storage: Storage):
     asked = client.get("/api/prompt?config=vai").json()
     assert client.post("/api/decline", json={"config": "vai", "label": asked["label"], "reason": "unknown"}).json()[
