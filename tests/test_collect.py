@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import re
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from generator.collect.web import Limits
 from generator.errors import InputError
 from generator.registry import NumeralSystem
 from tests.collect_drawings import draw_numeral, scribble
+from tests.collect_server import free_port
 from tests.conftest import assert_one_line_error, run_cli
 
 WRITERS = 8
@@ -101,6 +103,15 @@ def test_database_urls():
         database_url("mysql://u@h/db")
     with pytest.raises(InputError, match="in-memory"):
         Storage("sqlite://")
+
+
+def test_unusable_databases_are_named_without_their_password(tmp_path: Path):
+    with pytest.raises(InputError, match="psycopg") as error:
+        Storage("postgresql+psycopg://collector:s3cret@127.0.0.1:1/collect")
+    assert "s3cret" not in str(error.value)
+    (tmp_path / "a-folder.sqlite").mkdir()
+    with pytest.raises(InputError, match="cannot be opened"):
+        Storage(str(tmp_path / "a-folder.sqlite"))
 
 
 def test_balancing_asks_for_the_rarest_class(storage: Storage, vai: NumeralSystem):
@@ -440,15 +451,22 @@ def test_serving_beyond_this_machine_warns(capsys, monkeypatch, tmp_path: Path):
     served = []
     monkeypatch.setattr(command, "serve_forever", lambda app, host, port, what, path="/": served.append((host, port)))
     db = str(tmp_path / "collect.sqlite")
-    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--port", "8123"]) == 0
+    port = free_port()
+    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--port", str(port)]) == 0
     assert capsys.readouterr().err == ""
-    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--host", "0.0.0.0"]) == 0
+    assert main(["collect", "serve", "--configs", "vai", "--db", db, "--host", "0.0.0.0", "--port", str(port)]) == 0
     assert "reverse proxy" in capsys.readouterr().err
-    assert served == [("127.0.0.1", 8123), ("0.0.0.0", 8000)]
+    assert served == [("127.0.0.1", port), ("0.0.0.0", port)]
     code, err = run_cli(capsys, "collect", "serve", "--configs", "klingon", "--db", db)
     assert_one_line_error(code, err, "klingon")
     code, err = run_cli(capsys, "collect", "serve", "--db", db, "--port", "70000")
     assert_one_line_error(code, err, "--port 70000")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, err = run_cli(capsys, "collect", "serve", "--configs", "vai", "--db", db, "--port", port)
+    assert_one_line_error(code, err, f"--port {port} cannot be served")
 
 
 def test_a_handwritten_config_beside_generated_ones(storage: Storage, vai: NumeralSystem, tiny_build: Path, tmp_path):

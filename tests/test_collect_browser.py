@@ -116,7 +116,9 @@ def test_draw_with_a_mouse_and_submit(browser, site, vai: NumeralSystem, tmp_pat
     page.screenshot(path=str(shot), full_page=True)
     if os.environ.get("AFRO_MNIST_SCREENSHOT"):
         shutil.copy(shot, os.environ["AFRO_MNIST_SCREENSHOT"])
-    page.click("#submit")
+    with page.expect_response("**/api/drawing") as sent:
+        page.click("#submit")
+    assert sent.value.status == 200
     expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
     assert page.inner_text("#count") == "1"
     check_stored(storage, label, strokes, "mouse", box)
@@ -154,7 +156,13 @@ def test_draw_with_a_finger_on_a_phone(browser, site, vai: NumeralSystem):
         for point in points[1:]:
             touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
         touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    page.tap("#submit")
+    expect(page.locator("#submit")).to_be_enabled()
+    # A hand lifts from the pad before it taps Done. Without that pause, Chromium's gesture detector
+    # sometimes takes the tap for the end of the drawing's touch sequence and fires no click.
+    page.wait_for_timeout(500)
+    with page.expect_response("**/api/drawing") as sent:
+        page.tap("#submit")
+    assert sent.value.status == 200
     expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
     check_stored(storage, label, strokes, "touch", box)
     context.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -131,10 +132,28 @@ def run(args: argparse.Namespace) -> None:
         storage = Storage(args.db)
         app = create_app(storage, systems, goal=args.goal)
         path = "/"
+    _check_free(args.host, args.port)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(PUBLIC_WARNING.format(host=args.host), file=sys.stderr)
     serve_forever(app, args.host, args.port, f"{', '.join(s.name for s in systems)} into {args.db}", path)
     storage.close()
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuses a port already taken before the server starts, instead of uvicorn's exit after a log line."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise InputError(f"--host {host} is not an address of this machine; use 127.0.0.1 or 0.0.0.0") from None
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"--host {host} --port {port} cannot be served ({exc.strerror}); pick another --port"
+            ) from None
 
 
 def serve_forever(app, host: str, port: int, what: str, path: str = "/") -> None:  # type: ignore[no-untyped-def]

@@ -147,11 +147,22 @@ class Storage:
     def __init__(self, url: str):
         self.url = database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        self.engine = _engine(self.url)
+        shown = sa.make_url(self.url).render_as_string(hide_password=True)
+        try:
+            self.engine = _engine(self.url)
+        except ModuleNotFoundError as exc:
+            raise InputError(
+                f"--db {shown}: its driver {exc.name} is not installed; for PostgreSQL, pip install 'psycopg[binary]'"
+            ) from None
         # SQLite allows one writer at a time. Taking the lock inside the process first means a write
         # never waits inside SQLite, where a busy database would surface as "database is locked".
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            self.engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise InputError(f"--db {shown} cannot be opened ({reason}); check the path or URL") from None
 
     def close(self) -> None:
         self.engine.dispose()
