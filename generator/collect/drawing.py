@@ -46,10 +46,6 @@ class Submission:
     pointer: str
     strokes: list[list[list[float]]]
 
-    @property
-    def num_points(self) -> int:
-        return sum(len(stroke) for stroke in self.strokes)
-
 
 def parse_submission(body: bytes, systems: dict[str, NumeralSystem]) -> Submission:
     """Checks a drawing's JSON against the served configs and the limits.
@@ -148,11 +144,10 @@ def mnist_image(strokes: list, canvas_size: int = CANVAS) -> np.ndarray:
         return np.zeros((28, 28), np.uint8)
 
 
-def simplified(strokes: list, canvas_size: int = CANVAS, epsilon: float = 2.0) -> list[list[list[int]]]:
-    """Quick, Draw!'s simplified strokes: aligned to the top left, scaled so the longer side is 255,
-    Ramer-Douglas-Peucker with ``epsilon`` = 2, integer coordinates; ``[[xs, ys], ...]``.
+def simplified(strokes: list, epsilon: float = 2.0) -> list[list[list[int]]]:
+    """Quick, Draw!'s simplified strokes: aligned to the top left, scaled so the drawing's longer side is
+    255, Ramer-Douglas-Peucker with ``epsilon`` = 2, integer coordinates; ``[[xs, ys], ...]``.
     """
-    del canvas_size  # the scale comes from the drawing's own extent, as Quick, Draw! does
     points = np.asarray([[p[0], p[1]] for stroke in strokes for p in stroke], np.float64)
     low = points.min(axis=0)
     extent = max(float((points.max(axis=0) - low).max()), 1e-9)

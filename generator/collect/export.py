@@ -198,7 +198,7 @@ def _ndjson_line(system: NumeralSystem, d: Drawing) -> str:
         "writer": writer_id(d.session),
         "pointer": d.pointer,
         "timestamp": d.created_at,
-        "drawing": simplified(d.strokes, d.canvas_size),
+        "drawing": simplified(d.strokes),
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 

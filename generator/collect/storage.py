@@ -178,12 +178,8 @@ class Storage:
 
     # --- visitors ----------------------------------------------------------------------------------------------
 
-    def ensure_session(self, session: str) -> None:
-        with self._writing() as db:
-            if db.execute(sa.select(sessions.c.session).where(sessions.c.session == session)).first() is None:
-                db.execute(sa.insert(sessions).values(session=session, created_at=now()))
-
     def consent(self, session: str) -> None:
+        """Records that the session agreed to publication; a session's row is made here, at its consent."""
         with self._writing() as db:
             if db.execute(sa.select(sessions.c.session).where(sessions.c.session == session)).first() is None:
                 db.execute(sa.insert(sessions).values(session=session, created_at=now(), consented_at=now()))
