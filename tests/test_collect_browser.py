@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from generator.collect.app import create_app
 from generator.collect.drawing import CANVAS
 from generator.collect.review import create_review_app
-from generator.collect.storage import Storage, declines
+from generator.collect.storage import Storage, contacts, declines
 from generator.collect.web import Limits
 from generator.registry import NumeralSystem
 from tests.collect_drawings import draw_numeral
@@ -166,6 +167,39 @@ def test_draw_with_a_finger_on_a_phone(browser, site, vai: NumeralSystem):
     expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
     check_stored(storage, label, strokes, "touch", box)
     context.close()
+
+
+def test_thank_you_at_the_goal_and_an_optional_contact(browser, tmp_path: Path, vai: NumeralSystem):
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    with serving(create_app(storage, [vai], goal=1)) as base:
+        page = browser.new_page()
+        page.goto(base + "/")
+        page.click("#agree")
+        prompted_label(page, vai)
+        box = page.locator("#pad").bounding_box()
+        page.mouse.move(*to_screen(box, 500, 200))
+        page.mouse.down()
+        page.mouse.move(*to_screen(box, 500, 800), steps=10)
+        page.mouse.up()
+        page.click("#submit")
+        expect(page.locator("#thanks")).to_be_visible()
+        assert page.inner_text("#thanks-count") == "1"
+        assert not page.is_visible("#pad")
+        page.fill("#contact-name", "Ada <script>alert(1)</script>")
+        page.click("#contact button[type=submit]")
+        expect(page.locator("#contact-status")).to_contain_text("markup")
+        page.fill("#contact-name", "Ada Writer")
+        page.fill("#contact-email", "ada@example.org")
+        page.click("#contact button[type=submit]")
+        expect(page.locator("#contact-status")).to_have_text("Thank you, noted.")
+        page.click("#more")
+        assert page.is_visible("#pad")
+        page.close()
+    with storage.engine.connect() as db:
+        assert [tuple(row) for row in db.execute(sa.select(contacts.c.name, contacts.c.email))] == [
+            ("Ada Writer", "ada@example.org")
+        ]
+    storage.close()
 
 
 def test_review_page_refuses_without_the_token(browser, tmp_path: Path, vai: NumeralSystem):
