@@ -10,7 +10,7 @@ OUT ?= build/afro_mnist
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,baseline]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,baseline,collect]"
 	touch $@
 
 venv: $(INSTALLED)

@@ -14,6 +14,7 @@ The pieces, in the order data flows through them:
 - ``export``, ``figures``, ``tiling`` and ``preview``: drop-in formats and pictures;
 - ``download`` and ``torch``: a published config fetched from the Hub and checked; the PyTorch Dataset;
 - ``settings``: the Hub repository id, the project's links and the command line's defaults;
+- ``collect``: collecting real handwriting from writers (``afro-mnist collect``; the ``collect`` extra);
 - ``cli``: the ``afro-mnist`` command.
 """
 

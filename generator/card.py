@@ -158,9 +158,10 @@ def card_metadata(records: list[ConfigRecord]) -> dict:
     header: dict = {"pretty_name": PRETTY_NAME, "license": builder_constants()["_LICENSE"].lower()}
     if languages:
         header["language"] = languages
+    handwritten = any(_is_handwritten(r) for r in records)
     header |= {
-        "annotations_creators": ["machine-generated"],
-        "language_creators": ["machine-generated"],
+        "annotations_creators": ["machine-generated"] + (["crowdsourced"] if handwritten else []),
+        "language_creators": ["machine-generated"] + (["crowdsourced"] if handwritten else []),
         "size_categories": [size_category(total)],
         "source_datasets": ["original"],
         "task_categories": ["image-classification"],
@@ -279,7 +280,45 @@ def _configs_table(records: list[ConfigRecord]) -> str:
     return _table([*header, "Download"], rows, align="lllllrrrr")
 
 
+def _is_handwritten(record: ConfigRecord) -> bool:
+    """A config of real handwriting, collected with ``afro-mnist collect`` rather than generated."""
+    return record.metadata.get("source") == "handwritten"
+
+
+def _handwritten_section(record: ConfigRecord) -> str:
+    system, splits = record.metadata["numeral_system"], record.metadata["splits"]
+    collection = record.metadata["collection"]
+    per_class = min(_GRID_ROWS, splits[_grid_split(record.metadata)]["examples_per_class"])
+    labels = _table(
+        ["Label", "Class name", "Glyph", "Code point", "Train", "Test"],
+        [
+            [str(i), name, char, point, *(str(splits[split]["examples_by_class"][name]) for split in ("train", "test"))]
+            for i, (name, char, point) in enumerate(
+                zip(system["class_names"], system["characters"], system["code_points"], strict=True)
+            )
+        ],
+        align="rlclrr",
+    )
+    writers = collection["writers"]
+    return "\n\n".join(
+        [
+            f"### `{record.name}`: {system['script']} numerals, handwritten",
+            f"![{per_class} test images per class of {record.name}, one column per class, label 0 on the left]"
+            f"({sample_grid_path(record.name)})",
+            labels,
+            f"Real handwriting, not generated: drawn with finger, pen or mouse on a web page (`afro-mnist collect`) "
+            f"between {collection['first_drawing'][:10]} and {collection['last_drawing'][:10]} by "
+            f"{writers['train'] + writers['test']} anonymous writers, and cleaned by a per-class anomaly model and "
+            f"a reviewer. Train and test are split by writer ({writers['train']} and {writers['test']}): no writer is "
+            f"in both. The writers agreed to publication under [{collection['licence']}]({collection['licence_url']}), "
+            "which applies to this config instead of the generated configs' licence. Classes are not balanced.",
+        ]
+    )
+
+
 def _config_section(record: ConfigRecord) -> str:
+    if _is_handwritten(record):
+        return _handwritten_section(record)
     system = record.metadata["numeral_system"]
     per_class = min(_GRID_ROWS, record.metadata["splits"][_grid_split(record.metadata)]["examples_per_class"])
     labels = _table(
@@ -314,6 +353,7 @@ def _config_section(record: ConfigRecord) -> str:
 
 
 def _generation_table(records: list[ConfigRecord]) -> str:
+    records = [r for r in records if not _is_handwritten(r)]
     rows = [
         [
             f"`{r.name}`",
@@ -335,6 +375,8 @@ def _recipes(records: list[ConfigRecord]) -> str:
     """Each distinct recipe once: its steps, then the whole ``recipe.json`` folded away."""
     by_recipe: dict[str, list[ConfigRecord]] = {}
     for r in records:
+        if _is_handwritten(r):
+            continue
         by_recipe.setdefault(json.dumps(r.metadata["recipe"], sort_keys=True), []).append(r)
     blocks = []
     for users in by_recipe.values():

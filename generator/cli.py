@@ -10,6 +10,7 @@
     afro-mnist export CONFIG --format idx|npz --out DIR [--from DIR] [--overwrite]
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
+    afro-mnist collect serve|review|export ...   (see generator/collect/command.py)
 
 Bad input ends with one line on stderr that names the bad value, and exit status 2; Ctrl-C with one line and
 status 130. Every line printed from an exception or a server is redacted of tokens (``errors.redact``).
@@ -97,9 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_downstream_commands(commands)
 
     from generator import publish
+    from generator.collect import command as collect_command
 
     push = commands.add_parser("push", help="publish configs to a Hub dataset repository in one commit")
     publish.add_arguments(push)
+
+    collect = commands.add_parser("collect", help="collect real handwriting: serve a drawing page, review, export")
+    collect_command.add_arguments(collect)
     return parser
 
 
@@ -173,6 +178,10 @@ def run(args: argparse.Namespace) -> None:
         from generator import publish
 
         publish.push(args)
+    elif args.command == "collect":
+        from generator.collect import command as collect_command
+
+        collect_command.run(args)
 
 
 def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSet]:

@@ -2,6 +2,7 @@
 
     afro-mnist evaluate-real geez --real scans/          # scans/1/*.jpg, scans/2/*.png, ... scans/10/...
     afro-mnist evaluate-real geez --real digits.npz      # x: (N, H, W) uint8, y: (N,) class indices
+    afro-mnist evaluate-real geez --real collected/geez_handwritten   # a config of real digits (collect export)
 
 A real image reaches ``generator.normalize.mnist_normalize``, the very function every generated
 image goes through, as white ink on a black background. Getting it there takes three steps, each
@@ -38,7 +39,7 @@ import generator
 from generator import baseline
 from generator.errors import InputError
 from generator.export import config_folder, load_split
-from generator.layout import DEFAULT_BUILD_DIR, read_metadata, write_atomic
+from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
 from generator.normalize import FRAME, EmptyImageError, mnist_normalize
 
 # A median absolute deviation times this is the standard deviation, for Gaussian noise.
@@ -187,8 +188,9 @@ def read_real(path: str | Path, class_names: list[str], *, denoise: bool = True)
 
     Args:
         path: a folder with one subfolder per class, named by class name (``DIR/1/...``), holding
-            images of any format and size; or an ``.npz`` with ``x`` ``(N, H, W)`` ``uint8`` and
-            ``y`` ``(N,)`` class indices.
+            images of any format and size; a config folder of real digits (with ``metadata.json``
+            and parquet shards, as ``afro-mnist collect export`` writes); or an ``.npz`` with ``x``
+            ``(N, H, W)`` ``uint8`` and ``y`` ``(N,)`` class indices.
         class_names: the config's class names, label 0 first.
         denoise: see ``prepare_real_image``.
 
@@ -197,6 +199,8 @@ def read_real(path: str | Path, class_names: list[str], *, denoise: bool = True)
             file is unreadable or holds no ink; the arrays are malformed.
     """
     path = Path(path)
+    if path.is_dir() and (path / METADATA_FILE).is_file():
+        return read_real_config(path, class_names)
     if path.is_dir():
         return read_real_folder(path, class_names, denoise=denoise)
     if path.is_file() and path.suffix == ".npz":
@@ -225,6 +229,25 @@ def read_real_folder(folder: Path, class_names: list[str], *, denoise: bool = Tr
             labels.append(class_names.index(entry.name))
             sources.append(str(file))
     return RealDigits(np.stack(images), np.array(labels, np.int64), tuple(sources))
+
+
+def read_real_config(folder: Path, class_names: list[str]) -> RealDigits:
+    """Every image of a config folder of real digits (``afro-mnist collect export --format parquet``),
+    both splits: they are MNIST-normalised already, and all of them are real."""
+    metadata = read_metadata(folder)
+    names = list(metadata["numeral_system"]["class_names"])
+    if names != list(class_names):
+        raise InputError(
+            f"--real {folder} has the classes {_names(names)}, not {_names(class_names)}; "
+            "evaluate it against a config of the same numerals"
+        )
+    images, labels, sources = [], [], []
+    for split in metadata["splits"]:
+        x, y = load_split(folder, split, metadata)
+        images.append(x)
+        labels.append(y)
+        sources += [f"{folder.name}/{split}[{index}]" for index in range(len(y))]
+    return RealDigits(np.concatenate(images), np.concatenate(labels), tuple(sources))
 
 
 def read_real_npz(path: Path, num_classes: int, *, denoise: bool = True) -> RealDigits:

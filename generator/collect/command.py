@@ -1,0 +1,167 @@
+"""``afro-mnist collect serve|review|export``: the command line of the collection.
+
+afro-mnist collect serve --configs geez vai --db collect.sqlite [--host 127.0.0.1] [--port 8000] [--goal 20]
+AFRO_MNIST_REVIEW_TOKEN=... afro-mnist collect review --db collect.sqlite [--port 8001]
+afro-mnist collect export --db collect.sqlite --out DIR --format exemplars|parquet|strokes [--configs NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from generator.collect.settings import (
+    DEFAULT_DB,
+    DEFAULT_GOAL,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_REVIEW_PORT,
+    DEFAULT_TEST_SHARE,
+    FORMATS,
+    MIN_TOKEN_LENGTH,
+    TOKEN_VARIABLE,
+)
+from generator.errors import InputError
+from generator.registry import DEFAULT_CONFIGS, resolve
+
+PUBLIC_WARNING = (
+    "warning: --host {host} serves the page to every network this machine is on. Put it behind a "
+    "reverse proxy that terminates TLS (HTTPS), so that drawings and cookies never cross the network "
+    "in the clear. The proxy must pass the Host header through unchanged (posts whose Origin differs from "
+    "it are refused) and should send the client's address in X-Forwarded-For, for the rate limits (trusted from "
+    "127.0.0.1; set FORWARDED_ALLOW_IPS for a proxy elsewhere)."
+)
+
+
+def add_arguments(collect: argparse.ArgumentParser) -> None:
+    commands = collect.add_subparsers(dest="collect_command", required=True, parser_class=type(collect))
+
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--db",
+            default=DEFAULT_DB,
+            help=f"a SQLite file, or a sqlite:// or postgresql:// URL (default: {DEFAULT_DB})",
+        )
+        command.add_argument("--configs", nargs="+", metavar="NAME", help="default: " + " ".join(DEFAULT_CONFIGS))
+        command.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
+
+    def server(command: argparse.ArgumentParser, port: int) -> None:
+        command.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
+        command.add_argument("--port", type=int, default=port, help=f"default: {port}")
+
+    serve = commands.add_parser("serve", help="serve the drawing page")
+    common(serve)
+    server(serve, DEFAULT_PORT)
+    serve.add_argument(
+        "--goal", type=int, default=DEFAULT_GOAL, help=f"drawings asked of a visitor (default: {DEFAULT_GOAL})"
+    )
+
+    review = commands.add_parser("review", help="serve the review page, behind a token")
+    common(review)
+    server(review, DEFAULT_REVIEW_PORT)
+    review.add_argument(
+        "--token", help=f"the review token; better given as ${TOKEN_VARIABLE}, which other users cannot see in ps"
+    )
+
+    export = commands.add_parser("export", help="write the usable drawings as seeds, a parquet config or strokes")
+    common(export)
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument("--format", dest="file_format", choices=FORMATS, required=True)
+    export.add_argument(
+        "--test-share",
+        type=float,
+        default=DEFAULT_TEST_SHARE,
+        help=f"parquet: share of drawings in test, whole writers at a time (default: {DEFAULT_TEST_SHARE})",
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace what an earlier export wrote")
+
+
+def run(args: argparse.Namespace) -> None:
+    try:
+        from generator.collect.storage import Storage
+    except ModuleNotFoundError as exc:
+        raise InputError(
+            f'afro-mnist collect needs {exc.name}, which is not installed; pip install "afro-mnist[collect]"'
+        ) from None
+
+    if args.collect_command == "export":
+        from generator.collect.export import export
+
+        storage = Storage(args.db)
+        try:
+            names = args.configs or [name for name in storage.configs()]
+            if not names:
+                raise InputError(f"--db {args.db} holds no drawings yet; serve the page and collect some first")
+            systems = resolve(names, args.spec)
+            for path, note in export(
+                storage, systems, args.file_format, args.out, test_share=args.test_share, overwrite=args.overwrite
+            ):
+                print(note, file=sys.stderr)
+                print(path)
+        finally:
+            storage.close()
+        return
+
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port} must lie in 1..65535")
+    systems = resolve(args.configs, args.spec)
+    if args.collect_command == "review":
+        from generator.collect.review import create_review_app
+
+        token = args.token or os.environ.get(TOKEN_VARIABLE, "")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise InputError(
+                f"the review page needs a token of at least {MIN_TOKEN_LENGTH} characters: set ${TOKEN_VARIABLE} "
+                '(for example to the output of `python -c "import secrets; print(secrets.token_urlsafe())"`)'
+            )
+        storage = Storage(args.db)
+        app = create_review_app(storage, systems, token)
+        path = "/review"
+    else:
+        from generator.collect.app import create_app
+        from generator.fonts import check_coverage
+
+        if args.goal < 1:
+            raise InputError(f"--goal {args.goal} must be at least 1")
+        for system in systems:
+            check_coverage(system.fonts[0], system.code_points)  # the prompts are rendered from it
+        storage = Storage(args.db)
+        app = create_app(storage, systems, goal=args.goal)
+        path = "/"
+    _check_free(args.host, args.port)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(PUBLIC_WARNING.format(host=args.host), file=sys.stderr)
+    serve_forever(app, args.host, args.port, f"{', '.join(s.name for s in systems)} into {args.db}", path)
+    storage.close()
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuses a port already taken before the server starts, instead of uvicorn's exit after a log line."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise InputError(f"--host {host} is not an address of this machine; use 127.0.0.1 or 0.0.0.0") from None
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"--host {host} --port {port} cannot be served ({exc.strerror}); pick another --port"
+            ) from None
+
+
+def serve_forever(app, host: str, port: int, what: str, path: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Runs uvicorn until interrupted. No access log: it would record every visitor's address."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    shown = f"[{host}]" if ":" in host else host
+    print(f"afro-mnist collect: serving {what}", file=sys.stderr, flush=True)
+    print(f"http://{shown}:{port}{path}", flush=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, server_header=False, log_level="warning")

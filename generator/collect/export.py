@@ -1,0 +1,274 @@
+"""Collected drawings out of the database, in three formats.
+
+- ``exemplars``: ``OUT/<config>/<class name>/<id>.png``, the layout ``afro-mnist generate --exemplars`` reads;
+- ``parquet``: a real handwritten config, ``OUT/<config>_handwritten/``, with the shards, schema and
+  ``metadata.json`` of a generated config, its train and test split by writer so that no writer is
+  in both; ``datasets.load_dataset("parquet", ...)`` and ``afro-mnist evaluate-real --real`` read it;
+- ``strokes``: ``OUT/<config>.ndjson``, one drawing a line, in Quick, Draw!'s simplified format.
+
+Exported are the drawings a reviewer accepted, and the new ones that the anomaly model does not
+flag; rejected drawings never are. Writers are named by a hash of their session id, never the id
+itself. Contacts (names and emails) are never exported. The same database gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+
+import cv2
+
+import generator
+from generator.collect.anomaly import assess
+from generator.collect.drawing import mnist_image, simplified
+from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_SUFFIX, LICENCE, LICENCE_URL
+from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
+from generator.errors import InputError
+from generator.layout import METADATA_FILE, write_atomic
+from generator.normalize import BOX, FRAME
+from generator.registry import NumeralSystem, format_code_point
+
+_LIBRARIES = ("numpy", "opencv-python-headless", "pillow", "pyarrow")
+
+
+def writer_id(session: str) -> str:
+    """A writer's public name: a hash of the session id, which itself stays in the database."""
+    return hashlib.sha256(f"afro-mnist writer {session}".encode()).hexdigest()[:16]
+
+
+def usable(storage: Storage, system: NumeralSystem) -> tuple[list[Drawing], dict[str, int]]:
+    """The drawings of ``system`` to export, and how many were left out, by why."""
+    drawings = storage.drawings(system.name)
+    verdicts = assess(system, drawings)
+    kept = [
+        d
+        for d, v in zip(drawings, verdicts, strict=True)
+        if d.status == ACCEPTED or (d.status == NEW and not v.flagged)
+    ]
+    left_out = {
+        "rejected": sum(1 for d in drawings if d.status == REJECTED),
+        "flagged_awaiting_review": sum(
+            1 for d, v in zip(drawings, verdicts, strict=True) if d.status == NEW and v.flagged
+        ),
+    }
+    return kept, left_out
+
+
+def split_by_writer(drawings: Sequence[Drawing], test_share: float) -> dict[str, list[Drawing]]:
+    """Train and test with no writer in both: writers in a fixed pseudo-random order (by their public
+    id) go to test until it holds ``test_share`` of the drawings, the rest to train.
+
+    Raises:
+        InputError: fewer than two writers, so no split can keep them apart.
+    """
+    per_writer: dict[str, list[Drawing]] = {}
+    for d in drawings:
+        per_writer.setdefault(writer_id(d.session), []).append(d)
+    if len(per_writer) < 2:
+        raise InputError(
+            f"{len(per_writer)} writer(s) among {len(drawings)} usable drawings: a train and test split by "
+            "writer needs at least two; collect from more people"
+        )
+    order = sorted(per_writer)
+    test: list[Drawing] = []
+    target = test_share * len(drawings)
+    for writer in order[:-1]:  # the last writer always stays in train
+        if len(test) >= target:
+            break
+        test += per_writer[writer]
+    test_ids = {d.id for d in test}
+    return {
+        "train": [d for d in drawings if d.id not in test_ids],
+        "test": [d for d in drawings if d.id in test_ids],
+    }
+
+
+def export(
+    storage: Storage,
+    systems: Sequence[NumeralSystem],
+    file_format: str,
+    out: Path,
+    *,
+    test_share: float = DEFAULT_TEST_SHARE,
+    overwrite: bool = False,
+) -> list[tuple[Path, str]]:
+    """Writes each config's usable drawings in ``file_format`` into ``out``.
+
+    Returns:
+        ``(path written, a line saying what it holds)`` for each config.
+
+    Raises:
+        InputError: an unknown format, an output that exists without ``overwrite``, a config with no
+            usable drawing, a bad ``test_share``, too few writers for a split.
+    """
+    if file_format not in FORMATS:
+        raise InputError(f"--format {file_format}: choose one of {', '.join(FORMATS)}")
+    if not 0 < test_share < 1:
+        raise InputError(f"--test-share {test_share} must lie strictly between 0 and 1")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    targets = {system.name: _target(out, system.name, file_format) for system in systems}
+    for path in targets.values():
+        if path.exists() and not overwrite:
+            raise InputError(f"{path} already exists; pass --overwrite to replace it")
+    chosen = []
+    for system in systems:
+        drawings, left_out = usable(storage, system)
+        if not drawings:
+            raise InputError(
+                f"config {system.name} has no usable drawing in {storage.url.split('://')[0]} database "
+                f"({left_out['flagged_awaiting_review']} flagged awaiting review, {left_out['rejected']} rejected); "
+                "collect some, or accept flagged ones with `afro-mnist collect review`"
+            )
+        chosen.append((system, drawings, left_out))
+    if file_format == "parquet":  # check every split before anything is written
+        splits = {system.name: split_by_writer(drawings, test_share) for system, drawings, _ in chosen}
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for system, drawings, left_out in chosen:
+        path = targets[system.name]
+        note = (
+            f"{len(drawings)} drawings of {system.name}, {left_out['flagged_awaiting_review']} flagged awaiting review"
+        )
+        if file_format == "exemplars":
+            _replace_folder(path, lambda folder, s=system, d=drawings: _write_exemplars(folder, s, d))
+        elif file_format == "strokes":
+            write_atomic(path, "".join(_ndjson_line(system, d) for d in drawings).encode("utf-8"))
+        else:
+            split = splits[system.name]
+            _replace_folder(
+                path, lambda folder, s=system, p=split, o=left_out: _write_config(folder, s, p, o, test_share)
+            )
+            note += f"; train {len(split['train'])}, test {len(split['test'])}, split by writer"
+        written.append((path, note))
+    if file_format == "parquet":
+        from generator.card import write_repository_files
+
+        write_repository_files(out)  # the card gains a section for each handwritten config
+    return written
+
+
+def _target(out: Path, config: str, file_format: str) -> Path:
+    if file_format == "exemplars":
+        return out / config
+    if file_format == "strokes":
+        return out / f"{config}.ndjson"
+    return out / f"{config}{HANDWRITTEN_SUFFIX}"
+
+
+def _replace_folder(final: Path, fill) -> None:  # type: ignore[no-untyped-def]
+    """Fills a hidden folder beside ``final``, then swaps it in: a reader never sees half an export."""
+    partial = final.with_name(f".partial-{final.name}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        fill(partial)
+        if final.exists():
+            replaced = final.with_name(f".replaced-{final.name}")
+            shutil.rmtree(replaced, ignore_errors=True)
+            final.rename(replaced)
+            partial.rename(final)
+            shutil.rmtree(replaced)
+        else:
+            partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def _write_exemplars(folder: Path, system: NumeralSystem, drawings: Sequence[Drawing]) -> None:
+    for name in system.class_names:
+        (folder / name).mkdir()
+    for d in drawings:
+        (folder / system.class_names[d.label] / f"{d.id:06d}.png").write_bytes(d.png)
+
+
+def _ndjson_line(system: NumeralSystem, d: Drawing) -> str:
+    record = {
+        "key_id": str(d.id),
+        "config": system.name,
+        "word": system.class_names[d.label],
+        "label": d.label,
+        "code_point": format_code_point(system.code_points[d.label]),
+        "writer": writer_id(d.session),
+        "pointer": d.pointer,
+        "timestamp": d.created_at,
+        "drawing": simplified(d.strokes),
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _write_config(
+    folder: Path, system: NumeralSystem, splits: dict[str, list[Drawing]], left_out: dict, test_share: float
+) -> None:
+    from generator.shards import SPLITS, ShardWriter, shard_name
+
+    name = f"{system.name}{HANDWRITTEN_SUFFIX}"
+    shards = {}
+    for split in SPLITS:
+        writer = ShardWriter(folder / shard_name(split, 0, 1), system.class_names)
+        pngs = [_png28(d) for d in splits[split]]
+        writer.write(pngs, [d.label for d in splits[split]])
+        shards[split] = writer.close()
+    per_class = {
+        split: [sum(1 for d in splits[split] if d.label == label) for label in range(system.num_classes)]
+        for split in SPLITS
+    }
+    every = [d for split in SPLITS for d in splits[split]]
+    metadata = {
+        "config": name,
+        "source": "handwritten",
+        "generator": {"name": "afro-mnist", "version": generator.__version__},
+        "libraries": {library: version(library) for library in _LIBRARIES},
+        "numeral_system": {
+            "name": system.name,
+            "script": system.script,
+            "iso15924": system.iso15924,
+            "languages": list(system.languages),
+            "code_points": [format_code_point(cp) for cp in system.code_points],
+            "characters": list(system.characters),
+            "class_names": list(system.class_names),
+        },
+        "image": {"shape": [FRAME, FRAME], "dtype": "uint8", "ink": "white on black", "format": "PNG", "box": BOX},
+        "fonts": [],
+        "collection": {
+            "licence": LICENCE,
+            "licence_url": LICENCE_URL,
+            "drawn_on": "a web page (afro-mnist collect), with finger, pen or mouse",
+            "first_drawing": min(d.created_at for d in every),
+            "last_drawing": max(d.created_at for d in every),
+            "pointers": {p: sum(1 for d in every if d.pointer == p) for p in sorted({d.pointer for d in every})},
+            "writers": {split: len({d.session for d in splits[split]}) for split in SPLITS},
+            "split_rule": (
+                "by writer: writers in the order of their hashed id go to test until it holds "
+                f"{test_share:.0%} of the drawings; no writer is in both splits"
+            ),
+            "left_out": left_out,
+            "normalisation": "rendered from the strokes with a round pen, then fitted into a 20x20 box and "
+            "centred by mass in 28x28 (generator.normalize.mnist_normalize), as every image is",
+        },
+        "splits": {
+            split: {
+                "num_examples": len(splits[split]),
+                "examples_per_class": min(per_class[split]),
+                "examples_by_class": dict(zip(system.class_names, per_class[split], strict=True)),
+                "num_bytes": shards[split].num_bytes,
+                "download_size": shards[split].size_bytes,
+                "shards": [asdict(shards[split])],
+            }
+            for split in SPLITS
+        },
+    }
+    (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _png28(d: Drawing) -> bytes:
+    ok, encoded = cv2.imencode(".png", mnist_image(d.strokes, d.canvas_size))
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a PNG")
+    return encoded.tobytes()
