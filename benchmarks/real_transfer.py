@@ -140,32 +140,31 @@ def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace
             )
         runs.append(run)
     samples = metadata["sanitation"]["samples"]
-    return {
+    result = {
         "row": row.name,
-        "config": name,
+        "script": name,
         "fonts": len(system.fonts),
         "redrawn_share": samples["train"]["redrawn_share"] if samples else None,
         "generate_seconds": round(generate_seconds, 1),
-        "runs": runs,
-        **{
-            key: _spread([run[key] for run in runs])
-            for key in runs[0]
-            if key.endswith("accuracy") or "accuracy_" in key
-        },
     }
-
-
-def _spread(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "min": float(np.min(values)), "max": float(np.max(values))}
+    # Each accuracy as its mean over the training seeds, with the range beside it.
+    for key in [key for key in runs[0] if "accuracy" in key and "per_class" not in key]:
+        values = [run[key] for run in runs]
+        result[key], result[f"{key}_range"] = float(np.mean(values)), [float(min(values)), float(max(values))]
+    if real is not None:
+        per_class = np.mean([run["real_per_class"] for run in runs], axis=0)
+        result["real_per_class"] = dict(zip(system.class_names, per_class.tolist(), strict=True))
+    result["runs"] = runs
+    return result
 
 
 def _cell(result: dict, key: str) -> str:
     if key not in result:
         return "-"
-    value = result[key]
-    if value["max"] - value["min"] < 5e-5:
-        return f"{value['mean']:.1%}"
-    return f"{value['mean']:.1%} ({value['min']:.1%} to {value['max']:.1%})"
+    low, high = result[f"{key}_range"]
+    if high - low < 5e-5:
+        return f"{result[key]:.1%}"
+    return f"{result[key]:.1%} ({low:.1%} to {high:.1%})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     for row_name in args.rows:
         cells = []
         for name, key, _ in columns:
-            (result,) = [r for r in results if r["row"] == row_name and r["config"] == name]
+            (result,) = [r for r in results if r["row"] == row_name and r["script"] == name]
             cells.append(_cell(result, key))
         print(f"| {rows[row_name].label} | " + " | ".join(cells) + " |")
     if args.json:
@@ -232,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             "train_size": args.train_size,
             "test_size": args.test_size,
             "seed": args.seed,
+            "epochs": args.epochs,
+            "training_seeds": args.seeds,
             "results": results,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -666,7 +666,7 @@ def _limitations(records: list[ConfigRecord]) -> str:
         f"({', '.join(f'{count} for `{name}`' for name, count in fonts.items())}) and by what the recipe imitates.",
     ]
     transfer = shipped_real_transfer()
-    default_rows = [row for row in transfer["results"] if row["row"] == "default"]
+    default_rows = [row for row in transfer["results"] if row["row"] == "default" and "real_accuracy" in row]
     if default_rows:
         measured = _join(
             [

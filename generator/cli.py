@@ -19,6 +19,7 @@ status 130. Every line printed from an exception or a server is redacted of toke
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -191,6 +192,14 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     from generator import numerals
 
     digit_set = numerals.find_digit_set(name)
+    if digit_set.name in DEFAULT_CONFIGS:
+        # A built-in config keeps its name (a spec may not take it): this one is made of the installed fonts.
+        print(
+            f"{digit_set.name} is a built-in config (--configs {digit_set.name}); this one, of the installed fonts, "
+            f"is named {digit_set.name}_installed",
+            file=sys.stderr,
+        )
+        digit_set = dataclasses.replace(digit_set, name=f"{digit_set.name}_installed")
     found = numerals.discover(digit_set)
     fonts = found.fonts
     for font, why in found.skipped:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.normalize import mnist_normalize
-from generator.sanitation import _MAD_TO_SIGMA, MARGIN, SCRIBBLE_Z, Templates
+from generator.normalize import mnist_normalize, to_canvas
+from generator.sanitation import MARGIN, SCRIBBLE_Z, STRUCTURE_TOLERANCE, Templates, robust_z
+from generator.transforms import traced_structure
 
 # A robust spread is never taken as less than this much correlation, so that a script whose designs
 # agree almost perfectly does not flag a glyph for a small difference.
@@ -61,9 +62,53 @@ class DesignFlag:
 
 def _robust_z_below(values: np.ndarray) -> np.ndarray:
     """How many robust standard deviations each value lies below the median (negative above it)."""
-    median = float(np.median(values))
-    spread = max(_MAD_TO_SIGMA * float(np.median(np.abs(values - median))), _MIN_SPREAD)
-    return (median - values) / spread
+    return -robust_z(values, values, _MIN_SPREAD)
+
+
+@dataclass(frozen=True)
+class StructureFlag:
+    """A glyph drawn in more pieces than its class's designs usually are: no pen draws it so.
+
+    Attributes:
+        font: index of the font in the list checked.
+        label: the class it is drawn for.
+        pieces: the pieces of its centreline, traced with a thin pen.
+        usual: the median of that count over the class's designs.
+    """
+
+    font: int
+    label: int
+    pieces: int
+    usual: float
+
+    def reason(self, class_names: tuple[str, ...] | list[str]) -> str:
+        return (
+            f"class {class_names[self.label]} is drawn in {self.pieces} pieces where its designs usually have "
+            f"{self.usual:g}: an inline, outline or dotted drawing, whose centreline is no pen's line"
+        )
+
+
+def structure_flags(glyphs: list[list[np.ndarray | None]]) -> list[StructureFlag]:
+    """The glyphs whose traced centreline is in more pieces than sanitation tolerates for a sample.
+
+    Sanitation redraws a sample whose pieces differ from its exemplar's by more than
+    ``STRUCTURE_TOLERANCE``; a design whose glyph differs so much from the median of its class's
+    designs draws its class as no hand does (a hollow inline face traces into two broken lines).
+    With fewer than three designs there is no usual count to compare with.
+    """
+    if len(glyphs) < 3:
+        return []
+    pieces = [[None if glyph is None else traced_structure(to_canvas(glyph))[0] for glyph in row] for row in glyphs]
+    flags = []
+    for label in range(len(glyphs[0])):
+        counts = [row[label] for row in pieces if row[label] is not None]
+        usual = float(np.median(counts))
+        flags += [
+            StructureFlag(font, label, row[label], usual)
+            for font, row in enumerate(pieces)
+            if row[label] is not None and row[label] - usual > STRUCTURE_TOLERANCE
+        ]
+    return flags
 
 
 def design_flags(glyphs: list[list[np.ndarray]]) -> list[DesignFlag]:

@@ -122,7 +122,10 @@ def check_metadata(metadata: object, source: str) -> None:
     for key in ("name", "version"):
         field(field(metadata, "generator", dict, ""), key, str, "generator.")
     field(metadata, "libraries", dict, "")
-    count(metadata, "seed", "")
+    # A config collected from writers (afro-mnist collect export) has no seed and no recipe.
+    generated = metadata.get("source") != "handwritten"
+    if generated:
+        count(metadata, "seed", "")
     system = field(metadata, "numeral_system", dict, "")
     field(system, "script", str, "numeral_system.")
     for key in ("languages", "code_points", "characters", "class_names"):
@@ -143,13 +146,14 @@ def check_metadata(metadata: object, source: str) -> None:
         field(font, "file", str, "fonts[].")
         field(font, "family", str, "fonts[].")
         sha256(font, "sha256", "fonts[].")
-    recipe_file = field(metadata, "recipe_file", str, "")
-    if not _is_plain_name(recipe_file):  # type: ignore[arg-type]
-        raise fail("recipe_file", f"{recipe_file!r} is not a file name inside the config folder")
-    sha256(metadata, "recipe_sha256", "")
-    steps = field(field(field(metadata, "recipe", dict, ""), "transform", dict, "recipe."), "transforms", list, "")
-    if not all(isinstance(step, dict) for step in steps):  # type: ignore[union-attr]
-        raise fail("recipe.transform.transforms", "must be a list of transforms")
+    if generated:
+        recipe_file = field(metadata, "recipe_file", str, "")
+        if not _is_plain_name(recipe_file):  # type: ignore[arg-type]
+            raise fail("recipe_file", f"{recipe_file!r} is not a file name inside the config folder")
+        sha256(metadata, "recipe_sha256", "")
+        steps = field(field(field(metadata, "recipe", dict, ""), "transform", dict, "recipe."), "transforms", list, "")
+        if not all(isinstance(step, dict) for step in steps):  # type: ignore[union-attr]
+            raise fail("recipe.transform.transforms", "must be a list of transforms")
     splits = field(metadata, "splits", dict, "")
     if not splits or not set(splits) <= set(SPLITS):  # type: ignore[arg-type]
         raise fail("splits", f"must hold {' and/or '.join(SPLITS)}")

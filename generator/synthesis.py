@@ -197,14 +197,12 @@ def templates_for(
         labels = [label for _, label in kept]
     else:
         tracer = PenStroke(overshoot_p=0.0)
-        ranges = [pen.width_range(clearance(canvas)) for canvas, _ in kept]
-        drawn = [
-            tracer.apply(canvas, width=width, ratio=1.0, angle=0.0, end_draws=_NO_DRAWS)
-            for end in (0, 1)
-            for (canvas, _), widths in zip(kept, ranges, strict=True)
-            for width in [widths[end]]
+        traced = [
+            (tracer.apply(canvas, width=width, ratio=1.0, angle=0.0, end_draws=_NO_DRAWS), label)
+            for canvas, label in kept
+            for width in sorted(set(pen.width_range(clearance(canvas))))
         ]
-        labels = [label for _ in (0, 1) for _, label in kept]
+        drawn, labels = [image for image, _ in traced], [label for _, label in traced]
     images = [mnist_normalize(canvas) for canvas in drawn]
     for label, seeds in enumerate(seed_images or []):
         images += seeds

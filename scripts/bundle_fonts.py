@@ -32,7 +32,7 @@ Needs fontTools, Pillow and the Debian packages named in the specs (the last two
     apt-get install fonts-smc-meera fonts-smc-rachana fonts-smc-raghumalayalamsans fonts-smc-suruma
     apt-get install fonts-smc-uroob fonts-smc-anjalioldlipi fonts-smc-dyuthi fonts-smc-karumbi
     apt-get install fonts-liberation
-    npm is needed for the npm sources (Debian: apt-get install npm).
+    apt-get install npm                                 # npm pack fetches the npm sources
     python scripts/bundle_fonts.py                      # rebuild every system, built-in and example
     python scripts/bundle_fonts.py --systems vai tamil  # rebuild some
     python scripts/bundle_fonts.py --check            # verify the bundle is reproducible
@@ -61,7 +61,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from generator.designs import design_flags
+from generator.designs import design_flags, structure_flags
 from generator.fonts import render_glyph
 from generator.layout import write_atomic
 
@@ -320,6 +320,13 @@ def check_designs(records: list[dict[str, Any]], files: dict[Path, bytes], spec:
         )
         action = "excluded in the spec" if excluded else "exclude it (exclude_classes) or drop the font if it is wrong"
         print(f"design check: {label}/{record['path']}: {flag.reason(class_names)}; {action}", file=sys.stderr)
+    for flag in structure_flags(glyphs):
+        record = records[flag.font]
+        excluded = class_names[flag.label] in record["exclude_classes"]
+        record["design_flags"].append(
+            {"class": class_names[flag.label], "excluded": excluded, "reason": flag.reason(class_names)}
+        )
+        print(f"design check: {label}/{record['path']}: {flag.reason(class_names)}; drop the font", file=sys.stderr)
 
 
 def build_system(spec_path: Path, out_dir: Path) -> list[dict[str, Any]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from fontTools.ttLib import TTFont
 
-from generator.designs import design_flags
+from generator.designs import design_flags, structure_flags
 from generator.fonts import render_glyph
 from generator.generate import plan_split
 from generator.registry import builtin_systems, load_spec
@@ -74,3 +75,25 @@ def test_the_osmanya_x_shaped_zero_is_flagged_and_never_drawn():
     counts = np.bincount(sources[labels == 0], minlength=len(osmanya.fonts))
     assert counts[damase] == 0
     assert all(count > 30 for font, count in enumerate(counts) if font != damase), "the other fonts share class 0"
+
+
+def hollow(glyph: np.ndarray) -> np.ndarray:
+    """The glyph drawn as an inline face would: its strokes hollow, a dark line down their middle, cut in places."""
+    ink = (glyph > 127).astype(np.uint8)
+    inner = cv2.erode(ink, np.ones((3, 3), np.uint8))
+    drawn = np.where(inner > 0, 0, glyph).astype(np.uint8)
+    for row in range(0, len(drawn), 6):  # the outline is hatched: it breaks every few rows
+        drawn[row : row + 2] = 0
+    return drawn
+
+
+def test_an_inline_design_is_flagged_by_its_structure():
+    tamil = load_spec(TAMIL)
+    glyphs = glyphs_of(list(tamil.fonts), tamil.characters)
+    assert structure_flags(glyphs) == [], "every bundled Tamil design traces into as many pieces as the others"
+    glyphs[2] = [hollow(glyph) for glyph in glyphs[2]]
+    flags = structure_flags(glyphs)
+    assert {flag.font for flag in flags} == {2}
+    assert len(flags) >= 8, "most of the hollow design's classes"
+    assert "pieces" in flags[0].reason(tamil.class_names)
+    assert structure_flags(glyphs[:2]) == [], "two designs have no usual count"

@@ -111,15 +111,17 @@ def test_generate_numerals_builds_a_config_and_writes_its_spec(capsys, tmp_path,
     out = tmp_path / "build"
     code, err = run_cli(capsys, "generate", "--numerals", "Adlm", "--out", str(out), *TINY_ARGS)
     assert code == 0, err
-    assert "adlam: 3 font design(s) installed" in err
-    spec = load_spec(out / "adlam.spec.toml")
+    assert "adlam_installed: 3 font design(s) installed" in err, "a built-in name stays the built-in config's"
+    spec = load_spec(out / "adlam_installed.spec.toml")
     assert sorted(spec.fonts) == sorted(builtin_systems()["adlam"].fonts)
     assert not list(out.glob("tmp*")), "no temporary spec is left behind"
     # The written spec repeats the run, byte for byte.
     again = tmp_path / "again"
-    code, err = run_cli(capsys, "generate", "--spec", str(out / "adlam.spec.toml"), "--out", str(again), *TINY_ARGS)
+    code, err = run_cli(
+        capsys, "generate", "--spec", str(out / "adlam_installed.spec.toml"), "--out", str(again), *TINY_ARGS
+    )
     assert code == 0, err
-    assert digests(out / "adlam") == digests(again / "adlam") != {}
+    assert digests(out / "adlam_installed") == digests(again / "adlam_installed") != {}
 
 
 def test_generate_numerals_warns_of_a_single_design(capsys, tmp_path, monkeypatch):
@@ -129,7 +131,7 @@ def test_generate_numerals_warns_of_a_single_design(capsys, tmp_path, monkeypatc
     monkeypatch.setenv(numerals.FONT_DIRS_ENV, str(fonts))
     code, err = run_cli(capsys, "generate", "--numerals", "vai", "--out", str(tmp_path / "build"), *TINY_ARGS)
     assert code == 0, err
-    assert "warning: vai has one design only" in err
+    assert "warning: vai_installed has one design only" in err
 
 
 def test_generate_numerals_without_an_installed_font_is_an_error(capsys, tmp_path, bundled_fonts_installed):
