@@ -23,7 +23,8 @@ font's glyph for those classes. Every system then goes through the design check
 (``generator.designs``); each glyph it flags is printed and recorded in the manifest, so that a
 wrong design is seen and either excluded or dropped.
 
-Needs fontTools, Pillow and the Debian packages named in the specs (the last two lines: the examples)::
+Needs fontTools, Pillow, the Debian packages named in the specs, and npm, whose ``npm pack`` fetches the npm
+sources (from the third line on: the examples)::
 
     apt-get install fonts-noto-core fonts-senamirmir-washra fonts-sil-abyssinica fonts-freefont-ttf
     apt-get install fonts-unifont fonts-mph-2b-damase fonts-evertype-conakry fonts-dejavu-core
@@ -32,7 +33,7 @@ Needs fontTools, Pillow and the Debian packages named in the specs (the last two
     apt-get install fonts-smc-meera fonts-smc-rachana fonts-smc-raghumalayalamsans fonts-smc-suruma
     apt-get install fonts-smc-uroob fonts-smc-anjalioldlipi fonts-smc-dyuthi fonts-smc-karumbi
     apt-get install fonts-liberation
-    apt-get install npm                                 # npm pack fetches the npm sources
+    apt-get install npm
     python scripts/bundle_fonts.py                      # rebuild every system, built-in and example
     python scripts/bundle_fonts.py --systems vai tamil  # rebuild some
     python scripts/bundle_fonts.py --check            # verify the bundle is reproducible
