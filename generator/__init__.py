@@ -20,7 +20,7 @@ The pieces, in the order data flows through them:
 
 import os
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"
 
 # albumentations asks PyPI for a newer version on import unless told not to: a generator that must
 # give the same bytes offline has no business calling out, in the main process or in any worker.

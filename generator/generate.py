@@ -37,7 +37,7 @@ from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, config_fo
 from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
 from generator.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
 from generator.recipe import check_recipe, default_recipe, save_recipe
-from generator.registry import NumeralSystem, format_code_point
+from generator.registry import NumeralSystem, system_metadata
 from generator.sanitation import BLUR_SIGMA, MARGIN, REASONS, REPRESENTATIVES, SCRIBBLE_Z, STRUCTURE_TOLERANCE
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
 from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
@@ -505,15 +505,7 @@ def _metadata(
         "config": system.name,
         "generator": {"name": "afro-mnist", "version": generator.__version__},
         "libraries": {name: version(name) for name in _OUTPUT_LIBRARIES},
-        "numeral_system": {
-            "name": system.name,
-            "script": system.script,
-            "iso15924": system.iso15924,
-            "languages": list(system.languages),
-            "code_points": [format_code_point(cp) for cp in system.code_points],
-            "characters": list(system.characters),
-            "class_names": list(system.class_names),
-        },
+        "numeral_system": system_metadata(system),
         "seed": seed,
         "image": {
             "shape": [FRAME, FRAME],

@@ -91,6 +91,19 @@ def format_code_point(code_point: int) -> str:
     return f"U+{code_point:04X}"
 
 
+def system_metadata(system: NumeralSystem) -> dict:
+    """The numeral system as ``metadata.json`` records it (``numeral_system``), for generated and collected configs."""
+    return {
+        "name": system.name,
+        "script": system.script,
+        "iso15924": system.iso15924,
+        "languages": list(system.languages),
+        "code_points": [format_code_point(cp) for cp in system.code_points],
+        "characters": list(system.characters),
+        "class_names": list(system.class_names),
+    }
+
+
 def load_spec(path: str | Path) -> NumeralSystem:
     """Reads and validates one spec file.
 

@@ -31,7 +31,7 @@ from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.errors import InputError
 from generator.layout import METADATA_FILE, write_atomic
 from generator.normalize import BOX, FRAME
-from generator.registry import NumeralSystem, format_code_point
+from generator.registry import NumeralSystem, format_code_point, system_metadata
 
 _LIBRARIES = ("numpy", "opencv-python-headless", "pillow", "pyarrow")
 
@@ -225,15 +225,7 @@ def _write_config(
         "source": "handwritten",
         "generator": {"name": "afro-mnist", "version": generator.__version__},
         "libraries": {library: version(library) for library in _LIBRARIES},
-        "numeral_system": {
-            "name": system.name,
-            "script": system.script,
-            "iso15924": system.iso15924,
-            "languages": list(system.languages),
-            "code_points": [format_code_point(cp) for cp in system.code_points],
-            "characters": list(system.characters),
-            "class_names": list(system.class_names),
-        },
+        "numeral_system": system_metadata(system),
         "image": {"shape": [FRAME, FRAME], "dtype": "uint8", "ink": "white on black", "format": "PNG", "box": BOX},
         "fonts": [],
         "collection": {
