@@ -89,11 +89,10 @@ class StructureFlag:
 
 
 def structure_flags(glyphs: list[list[np.ndarray | None]]) -> list[StructureFlag]:
-    """The glyphs whose traced centreline is in more pieces than sanitation tolerates for a sample.
+    """The glyphs whose traced centreline is in more pieces than their class's designs usually are.
 
-    Sanitation redraws a sample whose pieces differ from its exemplar's by more than
-    ``STRUCTURE_TOLERANCE``; a design whose glyph differs so much from the median of its class's
-    designs draws its class as no hand does (a hollow inline face traces into two broken lines).
+    A glyph more than ``STRUCTURE_TOLERANCE`` pieces beyond the median of its class's designs draws its
+    class as no pen does: a hollow inline face traces into two broken lines, a dotted one into specks.
     With fewer than three designs there is no usual count to compare with.
     """
     if len(glyphs) < 3:

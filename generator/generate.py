@@ -38,7 +38,15 @@ from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_nor
 from generator.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
 from generator.recipe import check_recipe, default_recipe, save_recipe
 from generator.registry import NumeralSystem, system_metadata
-from generator.sanitation import BLUR_SIGMA, MARGIN, REASONS, REPRESENTATIVES, SCRIBBLE_Z, STRUCTURE_TOLERANCE
+from generator.sanitation import (
+    BLUR_SIGMA,
+    EXTRA_PIECES,
+    MARGIN,
+    REASONS,
+    REPRESENTATIVES,
+    SCRIBBLE_Z,
+    STRUCTURE_TOLERANCE,
+)
 from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
 from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
@@ -568,8 +576,9 @@ def _sanitation_metadata(
     return {
         "samples": {
             "rule": (
-                "a sample is redrawn when it lost its structure (its count of pieces or of holes differs "
-                "from its exemplar's, traced with a thin pen, by more than structure_tolerance), when it "
+                "a sample is redrawn when it lost its structure (against its exemplar traced with a thin pen: "
+                "holes differ, or pieces are fewer, by more than structure_tolerance, or there are more than "
+                "extra_pieces more pieces), when it "
                 "is a blot (its inked share lies more than scribble_z robust standard deviations above its "
                 "class's exemplars'), or when it is out of class (after a Gaussian blur, its Pearson "
                 "correlation with some other class's exemplars, traced with the recipe's pen at its "
@@ -579,6 +588,7 @@ def _sanitation_metadata(
             "blur_sigma": BLUR_SIGMA,
             "margin": MARGIN,
             "structure_tolerance": STRUCTURE_TOLERANCE,
+            "extra_pieces": EXTRA_PIECES,
             "scribble_z": SCRIBBLE_Z,
             "representatives_per_class": REPRESENTATIVES,
             "max_redraws": MAX_SANITATION_REDRAWS,
