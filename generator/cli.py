@@ -156,10 +156,12 @@ def run(args: argparse.Namespace) -> None:
             raise InputError(f"--out {args.out} is a folder; give the PNG file to write, such as {args.out / 'x.png'}")
         if args.out.exists() and not args.overwrite:
             raise InputError(f"--out {args.out} already exists; pass --overwrite to replace it")
-        if not args.out.parent.is_dir():
-            raise InputError(f"--out {args.out}: folder {args.out.parent} does not exist; create it first")
+        folder = next((parent for parent in args.out.parents if parent.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise InputError(f"--out {args.out}: {folder} is a file, not a folder; write the PNG elsewhere")
         if args.samples_per_class < 1:
             raise InputError(f"--samples-per-class {args.samples_per_class} must be at least 1")
+        args.out.parent.mkdir(parents=True, exist_ok=True)  # as generate makes its --out
         write_preview(system, args.out, args.samples_per_class, args.seed)
         print(args.out)
     elif args.command == "numerals":

@@ -722,6 +722,17 @@ def test_preview_into_a_folder_is_one_line(capsys, tmp_path: Path):
     assert_one_line_error(code, err, str(tmp_path), "is a folder")
 
 
+def test_preview_makes_its_folder_but_not_under_a_file(capsys, tmp_path: Path):
+    sheet = tmp_path / "build" / "previews" / "vai.png"
+    code, err = run_cli(capsys, "preview", "vai", "--out", str(sheet), "--samples-per-class", "1")
+    assert code == 0, err
+    assert sheet.read_bytes().startswith(b"\x89PNG")
+    (tmp_path / "notes").write_text("mine")
+    code, err = run_cli(capsys, "preview", "vai", "--out", str(tmp_path / "notes" / "vai.png"))
+    assert_one_line_error(code, err, "notes is a file")
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
 # --- bounds -------------------------------------------------------------------------------------------------------
 
 
