@@ -7,6 +7,11 @@ exactly that, on the recipe's white-on-black working canvas. ``CoarseElastic`` i
 elastic deformation, drawn faster; ``LeanAffine`` and ``LeanGridDistortion`` are the library's own
 warps with less set-up per image, pixel for pixel the same.
 
+How much of each a glyph can take is a property of the glyph: ``clearance`` measures the room between
+its strokes once per exemplar, the recipe receives it beside the image, and the shape-changing
+transforms scale their strength to it (``clearance_scale``), so a small sign between two bars stays
+a sign while an open one-stroke digit is bent freely.
+
 They subclass albumentations' own transform classes, so a recipe that uses them is still saved and
 reloaded with ``albumentations.save`` / ``albumentations.load``; the loader only needs this module
 imported first (``generator.recipe.load_recipe`` does that). Every random choice comes from the
