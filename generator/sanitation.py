@@ -122,13 +122,13 @@ class Templates:
         ``ink`` keeps every image's inked share, the reference for blots, before any is left out.
         """
         vectors, classes = _vectors(np.stack(images)), np.asarray(labels, np.int64)
-        ink = np.array([ink_share(image) for image in images])
+        ink = _class_ink(np.array([ink_share(image) for image in images]), classes, num_classes)
         if representatives is not None:
             keep = np.concatenate(
                 [_medoids(vectors, np.flatnonzero(classes == label), representatives) for label in range(num_classes)]
             )
-            return cls(vectors[keep], classes[keep], num_classes, ink=_class_ink(ink, classes, num_classes))
-        return cls(vectors, classes, num_classes, ink=_class_ink(ink, classes, num_classes))
+            vectors, classes = vectors[keep], classes[keep]
+        return cls(vectors, classes, num_classes, ink=ink)
 
     def verdict(self, image: np.ndarray, label: int) -> str | None:
         """Why a generated ``image`` of class ``label`` must be redrawn (a ``REASONS`` entry), or None.

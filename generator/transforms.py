@@ -192,8 +192,9 @@ class PenStroke(A.ImageOnlyTransform):
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         (low, high), (new_low, new_high) = self.width, self.width_range(data.get(CLEARANCE_KEY))
-        # The same draw, at the same place in the range the glyph allows.
-        width = new_low + (params["width"] - low) / max(high - low, 1e-9) * (new_high - new_low)
+        width = params["width"]
+        if (new_low, new_high) != (low, high):  # the same draw, at the same place in the range the glyph allows
+            width = new_low + (width - low) / max(high - low, 1e-9) * (new_high - new_low)
         return {"width": width, "run_on_scale": strength(data, self.clearance_scale)}
 
     def get_params(self) -> dict[str, Any]:
