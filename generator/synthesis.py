@@ -20,10 +20,11 @@ from generator.registry import NumeralSystem
 from generator.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
 from generator.transforms import (  # also registers the recipe's own transforms, to load it
     CLEARANCE_KEY,
+    GlyphShape,
     PenStroke,
     clearance,
+    measure_glyph,
     structure,
-    traced_structure,
 )
 
 if TYPE_CHECKING:
@@ -62,30 +63,22 @@ class Synthesizer:
         self.redrawn = np.zeros(len(canvases[0]), np.int64)
         self.kept_out_of_class = np.zeros(len(canvases[0]), np.int64)
         self.rejected = {reason: np.zeros(len(canvases[0]), np.int64) for reason in REASONS}
-        self._clearances: dict[tuple[int, int], int] = {}
-        self._structures: dict[tuple[int, int], tuple[int, int]] = {}
+        self._shapes: dict[tuple[int, int], GlyphShape] = {}
 
     def exemplar(self, label: int, source: int) -> np.ndarray:
         fonts = len(self.canvases)
         return self.canvases[source][label] if source < fonts else self.seeds[label][source - fonts]
 
-    def clearance(self, label: int, source: int) -> int:
-        """The exemplar's room to vary (``generator.transforms.clearance``), measured once."""
+    def shape(self, label: int, source: int) -> GlyphShape:
+        """The exemplar's clearance and structure (``generator.transforms.measure_glyph``), measured once."""
         key = (label, source)
-        if key not in self._clearances:
-            self._clearances[key] = clearance(self.exemplar(label, source))
-        return self._clearances[key]
-
-    def structure(self, label: int, source: int) -> tuple[int, int]:
-        """The exemplar's (pieces, holes) as a thin pen traces it, measured once."""
-        key = (label, source)
-        if key not in self._structures:
-            self._structures[key] = traced_structure(self.exemplar(label, source))
-        return self._structures[key]
+        if key not in self._shapes:
+            self._shapes[key] = measure_glyph(self.exemplar(label, source))
+        return self._shapes[key]
 
     def verdict(self, canvas: np.ndarray, image: np.ndarray, label: int, source: int) -> str | None:
         """Why sanitation redraws a sample (a ``REASONS`` entry), or None to keep it."""
-        if not structure_kept(structure(canvas), self.structure(label, source)):
+        if not structure_kept(structure(canvas), self.shape(label, source).structure):
             return "lost_structure"
         return self.templates.verdict(image, label)
 
@@ -96,7 +89,7 @@ class Synthesizer:
         strength to what the glyph can take.
         """
         exemplar = self.exemplar(label, source)
-        data = {"image": exemplar, CLEARANCE_KEY: self.clearance(label, source)}
+        data = {"image": exemplar, CLEARANCE_KEY: self.shape(label, source).clearance}
         rejected = 0
         for _ in range(_MAX_REDRAWS):
             canvas = self.recipe(**data)["image"]

@@ -21,6 +21,7 @@ transform's seeded generator, so ``Compose(seed=...)`` makes them as reproducibl
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
@@ -54,28 +55,47 @@ _MAX_CLEARANCE = 12
 CLEARANCE_KEY = "clearance"
 
 
-def clearance(canvas: np.ndarray) -> int:
-    """How far, in pixels, a glyph's strokes can grow before two of them touch: its room to vary.
+# Specks and pinholes below this many pixels of the working canvas are not parts of a numeral.
+_LEAST_PART = 6
 
-    The glyph's centreline is drawn with round pens of radius 1, 2, ... and the drawing's topology
-    (its pieces and its holes) is compared with the thinnest pen's. The first radius that changes it
-    is the clearance: a pen that wide joins two strokes, closes a hole or an opening, or swallows a
-    small part. A one-stroke digit with open curves has a large clearance; a numeral told apart by a
-    small sign between two bars has a small one. Measured once per exemplar (it costs about a
-    millisecond), so that every deformation can be scaled to what the glyph can take.
+
+@dataclass(frozen=True)
+class GlyphShape:
+    """What the recipe and sanitation measure once on each exemplar canvas.
+
+    Attributes:
+        clearance: how far, in pixels, the glyph's strokes can grow before two of them touch: its room
+            to vary. The glyph's centreline is drawn with round pens of radius 1, 2, ... and the
+            drawing's topology (its pieces and its holes) is compared with the thinnest pen's; the
+            first radius that changes it is the clearance: a pen that wide joins two strokes, closes a
+            hole or an opening, or swallows a small part. A one-stroke digit with open curves has a
+            large clearance; a numeral told apart by a small sign between two bars has a small one.
+        structure: the (pieces, holes) of the centreline drawn with the thinnest pen, specks and
+            pinholes under ``_LEAST_PART`` pixels left out: the exemplar's own structure.
     """
+
+    clearance: int
+    structure: tuple[int, int]
+
+
+def measure_glyph(canvas: np.ndarray) -> GlyphShape:
+    """The glyph's clearance and structure, from one tracing of its centreline (about a millisecond)."""
     ink = canvas >= _INK
     if not ink.any():
-        return _MAX_CLEARANCE + 1
+        return GlyphShape(_MAX_CLEARANCE + 1, (0, 0))
     centreline = skeletonize(ink).astype(np.uint8)
-    first = None
-    for radius in range(1, _MAX_CLEARANCE + 1):
-        shape = _topology(cv2.dilate(centreline, _disk(radius)))
-        if first is None:
-            first = shape
-        elif shape != first:
-            return radius
-    return _MAX_CLEARANCE + 1
+    thinnest = cv2.dilate(centreline, _disk(1))
+    first, room = _topology(thinnest), _MAX_CLEARANCE + 1
+    for radius in range(2, _MAX_CLEARANCE + 1):
+        if _topology(cv2.dilate(centreline, _disk(radius))) != first:
+            room = radius
+            break
+    return GlyphShape(room, _topology(thinnest, _LEAST_PART))
+
+
+def clearance(canvas: np.ndarray) -> int:
+    """The glyph's room to vary (``GlyphShape.clearance``), so that every deformation can be scaled to it."""
+    return measure_glyph(canvas).clearance
 
 
 def _topology(mask: np.ndarray, least: int = 1) -> tuple[int, int]:
@@ -90,10 +110,6 @@ def _topology(mask: np.ndarray, least: int = 1) -> tuple[int, int]:
     return counts[0], counts[1] - 1
 
 
-# Specks and pinholes below this many pixels of the working canvas are not parts of a numeral.
-_LEAST_PART = 6
-
-
 def structure(canvas: np.ndarray) -> tuple[int, int]:
     """The (pieces, holes) of a canvas's ink: what a reader uses to tell numerals apart.
 
@@ -105,10 +121,7 @@ def structure(canvas: np.ndarray) -> tuple[int, int]:
 
 def traced_structure(canvas: np.ndarray) -> tuple[int, int]:
     """The structure of a glyph's centreline drawn with a thin round pen: the exemplar's own."""
-    ink = canvas >= _INK
-    if not ink.any():
-        return 0, 0
-    return _topology(cv2.dilate(skeletonize(ink).astype(np.uint8), _disk(1)), _LEAST_PART)
+    return measure_glyph(canvas).structure
 
 
 @lru_cache(maxsize=32)
@@ -389,7 +402,15 @@ class StrokeGaps(A.ImageOnlyTransform):
 _NODES_PER_SIGMA = 1.5
 
 
-class CoarseElastic(A.ElasticTransform):
+class _GlyphScaled:
+    """A transform whose strength follows the glyph: ``clearance_scale=(reference, floor)`` (see ``strength``)."""
+
+    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.clearance_scale = _check_scale(clearance_scale)
+
+
+class CoarseElastic(_GlyphScaled, A.ElasticTransform):
     """``ElasticTransform`` with its displacement field drawn on a coarse grid and interpolated.
 
     ElasticTransform draws a random vector for every pixel and smooths the field with a Gaussian
@@ -406,10 +427,6 @@ class CoarseElastic(A.ElasticTransform):
     ``clearance_scale=(reference, floor)`` multiplies ``alpha`` by the glyph's ``strength``, so a
     glyph with little room between its strokes is bent less (see ``clearance``).
     """
-
-    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         height, width = params["shape"][:2]
@@ -470,7 +487,7 @@ _EYE = np.eye(3)
 _IDENTITY_TOLERANCE = 1e-8 + 1e-5 * np.abs(_EYE)
 
 
-class LeanAffine(A.Affine):
+class LeanAffine(_GlyphScaled, A.Affine):
     """``Affine``, pixel for pixel, with its per-image set-up cut for single-channel images.
 
     The library builds a second matrix for boxes and keypoints on every call; it is built here only
@@ -479,10 +496,6 @@ class LeanAffine(A.Affine):
     ``clearance_scale=(reference, floor)`` scales the drawn rotation, shear and change of scale by
     the glyph's ``strength`` (single images only; with boxes or keypoints the library's draw stands).
     """
-
-    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if self.fit_output or "bboxes" in data or "keypoints" in data:
@@ -519,7 +532,7 @@ class LeanAffine(A.Affine):
         )
 
 
-class LeanGridDistortion(A.GridDistortion):
+class LeanGridDistortion(_GlyphScaled, A.GridDistortion):
     """``GridDistortion``, pixel for pixel, with its grid built in a few array operations.
 
     The library fills each axis of the grid cell by cell with ``linspace``; here each axis is one
@@ -527,10 +540,6 @@ class LeanGridDistortion(A.GridDistortion):
 
     ``clearance_scale=(reference, floor)`` scales each step's distortion by the glyph's ``strength``.
     """
-
-    def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.clearance_scale = _check_scale(clearance_scale)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         height, width = params["shape"][:2]
