@@ -39,10 +39,10 @@ import cv2
 
 from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, generate
 from generator.layout import read_metadata
-from generator.recipe import default_recipe, load_recipe, save_recipe
 from generator.registry import PAPER_CONFIGS, builtin_systems
-from generator.synthesis import exemplar_canvases
-from generator.transforms import CLEARANCE_KEY, clearance
+from generator.synthesis.recipe import default_recipe, load_recipe, save_recipe
+from generator.synthesis.synthesizer import exemplar_canvases
+from generator.synthesis.transforms import CLEARANCE_KEY, clearance
 
 _state: dict = {}
 

@@ -7,7 +7,7 @@ It times, for every image of both splits of one config:
 
 - bare decoding: OpenCV decoding each PNG, its bytes already in memory, into a preallocated array
   (the floor for any loader that stores PNGs), and Pillow's decoder once, for reference;
-- ``generator.export.load_data``: from the files on disk, with its checks, to ``uint8`` images and labels;
+- ``generator.repository.export.load_data``: from the files on disk, with its checks, to ``uint8`` images and labels;
 - with ``--datasets``, the card's NumPy snippet: ``load_dataset("parquet", ...).with_format("numpy")[:]``
   on a fresh cache (it converts every image through Pillow).
 
@@ -30,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
-from generator.export import config_folder, load_data
 from generator.layout import DEFAULT_BUILD_DIR
+from generator.repository.export import config_folder, load_data
 
 TARGET = 1.5
 

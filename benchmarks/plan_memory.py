@@ -21,7 +21,7 @@ sys.modules.setdefault("torch", None)  # type: ignore[arg-type]  (not needed to 
 
 from generator.generate import CHUNK_SIZE, PLAN_BYTES_PER_IMAGE, ROWS_PER_SHARD, plan_chunks  # noqa: E402
 from generator.registry import builtin_systems  # noqa: E402
-from generator.seeds import Seed, SeedSet  # noqa: E402
+from generator.synthesis.seeds import Seed, SeedSet  # noqa: E402
 
 
 def bytes_per_image(images: int, seeds: SeedSet | None) -> tuple[float, float]:

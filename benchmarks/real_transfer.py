@@ -7,7 +7,7 @@
 
 For each script with a real development set (``examples/<script>/spec.toml`` and
 ``<real-dir>/<script>_x.npy``, ``_y.npy``: Tamil, Malayalam, and Latin scored on the MNIST test set)
-and each row, it generates the config, trains the baseline (``generator.baseline``: LeNet-5, Adam
+and each row, it generates the config, trains the baseline (``generator.evaluation.baseline``: LeNet-5, Adam
 1e-3, batch 128) once per training seed, and reports accuracy on the real digits and on the
 generated test split, as the mean and the range over the seeds. The real digits are scored as they
 are stored (already 28x28, white on black), as an outside scorer would feed them; ``--renormalise``
@@ -15,7 +15,7 @@ also scores them after ``evaluate-real``'s cleaning and MNIST normalisation. Wit
 the built-in configs (which have no real set) are generated and scored on their own test split in
 the same run: a recipe that makes illegible numerals shows there.
 
-The rows add the recipe's ingredients one at a time, in ``generator.recipe.INGREDIENTS`` order,
+The rows add the recipe's ingredients one at a time, in ``generator.synthesis.recipe.INGREDIENTS`` order,
 starting from the paper's plain recipe (the spec's first font, ElasticTransform only); then
 sanitation, which gives the default; then the default without glyph-relative strengths (every
 transform at full strength whatever the glyph's clearance). All rows of one run use the same seeds
@@ -37,13 +37,13 @@ import albumentations as A
 import numpy as np
 
 import generator
-from generator import baseline
-from generator.export import load_split
+from generator.evaluation import baseline
+from generator.evaluation.realdata import read_real_npz
 from generator.generate import generate
 from generator.layout import read_metadata
-from generator.realdata import read_real_npz
-from generator.recipe import INGREDIENTS, PLAIN, build_recipe
 from generator.registry import DEFAULT_CONFIGS, NumeralSystem, builtin_systems, load_spec
+from generator.repository.export import load_split
+from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 # "latin" is scored on the MNIST test set; its spec holds text faces only, so MNIST measures the recipe.

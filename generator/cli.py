@@ -32,7 +32,7 @@ from generator.layout import DEFAULT_BUILD_DIR, check_config_name
 from generator.registry import DEFAULT_CONFIGS, format_code_point, resolve
 
 if TYPE_CHECKING:
-    from generator.numerals import DigitSet
+    from generator.synthesis.numerals import DigitSet
 
 PROG = "afro-mnist"
 # Set only by the README's own test (tests/test_readme.py), which runs every README command as written:
@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("numerals", help="list Unicode's decimal digit sets and the installed fonts covering each")
     _add_downstream_commands(commands)
 
-    from generator import publish
     from generator.collect import command as collect_command
+    from generator.repository import publish
 
     push = commands.add_parser("push", help="publish configs to a Hub dataset repository in one commit")
     publish.add_arguments(push)
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> None:
     if args.command == "generate":
         from generator.generate import generate, sanitation_summary
         from generator.layout import read_metadata
-        from generator.seeds import DEFAULT_WEIGHT
+        from generator.synthesis.seeds import DEFAULT_WEIGHT
 
         if args.exemplar_weight is not None and args.exemplars is None:
             raise InputError(f"--exemplar-weight {args.exemplar_weight} needs --exemplars DIR, the seeds it weighs")
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> None:
             print(folder)
         _warn_about_spec_configs(systems, args.out)
     elif args.command == "preview":
-        from generator.preview import write_preview
+        from generator.evaluation.preview import write_preview
 
         (system,) = resolve([args.config], args.spec)
         if args.out.is_dir():
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> None:
         write_preview(system, args.out, args.samples_per_class, args.seed)
         print(args.out)
     elif args.command == "numerals":
-        from generator import numerals
+        from generator.synthesis import numerals
 
         fonts = numerals.installed_fonts()
         print(f"{'name':28} {'zero':8} {'script':26} fonts")
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> None:
     elif args.command in DOWNSTREAM_COMMANDS:
         _run_downstream_command(args)
     elif args.command == "push":
-        from generator import publish
+        from generator.repository import publish
 
         publish.push(args)
     elif args.command == "collect":
@@ -191,7 +191,7 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     """Builds the spec of a Unicode digit set from the installed fonts; writes it to a temporary file in ``out``."""
     import tempfile
 
-    from generator import numerals
+    from generator.synthesis import numerals
 
     digit_set = numerals.find_digit_set(name)
     if digit_set.name in DEFAULT_CONFIGS:
@@ -231,8 +231,8 @@ DEFAULT_REAL_OUT = Path("build/evaluate_real")
 
 
 def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
-    from generator.baseline import TrainingSettings  # imports without PyTorch
-    from generator.export import FORMATS
+    from generator.evaluation.baseline import TrainingSettings  # imports without PyTorch
+    from generator.repository.export import FORMATS
 
     from_help = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
     defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
@@ -291,10 +291,10 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
     check_config_name(args.config)
     # Imported on use: the baseline's modules need PyTorch, which generating does not.
     if args.command == "baseline":
-        from generator.baseline import BASELINE_FILE, TrainingSettings, run_baseline
-        from generator.card import root_paths, write_repository_files
+        from generator.evaluation.baseline import BASELINE_FILE, TrainingSettings, run_baseline
         from generator.layout import config_folders
-        from generator.output import check_root_paths, hold
+        from generator.repository.card import root_paths, write_repository_files
+        from generator.repository.output import check_root_paths, hold
 
         configs = [folder.name for folder in config_folders(args.build_dir)] if args.build_dir.is_dir() else []
         # The card is rewritten at the end: refuse now, not after training, if a root file is not the tool's.
@@ -314,8 +314,8 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
             # The card's baseline table renders from baseline.json.
             write_repository_files(args.build_dir, overwrite=args.overwrite)
     elif args.command == "evaluate-real":
-        from generator.baseline import TrainingSettings
-        from generator.realdata import evaluate_real, output_paths, per_class_table
+        from generator.evaluation.baseline import TrainingSettings
+        from generator.evaluation.realdata import evaluate_real, output_paths, per_class_table
 
         settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
         out = args.out or DEFAULT_REAL_OUT
@@ -337,18 +337,18 @@ def _run_downstream_command(args: argparse.Namespace) -> None:
         for path in output_paths(args.config, out):
             print(path)
     elif args.command == "export":
-        from generator.export import export_config
+        from generator.repository.export import export_config
 
         for path in export_config(args.config, args.file_format, args.out, args.build_dir, overwrite=args.overwrite):
             print(path)
     elif args.command == "figures":
-        from generator.figures import write_figures
+        from generator.evaluation.figures import write_figures
 
         (system,) = resolve([args.config], args.spec)
         for path in write_figures(system, args.out, args.build_dir, seed=args.seed, overwrite=args.overwrite):
             print(path)
     elif args.command == "stats":
-        from generator.stats import run_stats
+        from generator.evaluation.stats import run_stats
 
         result = run_stats(
             args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
@@ -378,7 +378,7 @@ def _warn_about_spec_configs(systems: list, out: Path) -> None:
 
 
 def _read_recipe(path: Path):
-    from generator.recipe import load_recipe
+    from generator.synthesis.recipe import load_recipe
 
     if not path.is_file():
         raise InputError(f"--recipe {path} does not exist; give a recipe.json saved by albumentations.save")
@@ -396,7 +396,7 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
 EXIT_INTERRUPTED = 130
 # Commands that never use PyTorch. albumentations and datasets import it whenever it is installed, for
 # transforms and formats these commands never call, and it costs seconds at every start; so, as generation
-# workers do (generator/worker.py), these commands mark it absent while they run.
+# workers do (generator/synthesis/worker.py), these commands mark it absent while they run.
 _WITHOUT_TORCH = ("generate", "preview", "export", "figures", "stats", "push")
 
 

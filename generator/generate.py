@@ -29,16 +29,18 @@ import numpy as np
 from tqdm import tqdm
 
 import generator
-from generator import worker
-from generator.card import root_paths, write_repository_files
 from generator.errors import InputError
-from generator.fonts import family_name
 from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, config_folders, sha256_file
-from generator.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
-from generator.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
-from generator.recipe import check_recipe, default_recipe, save_recipe
 from generator.registry import NumeralSystem, system_metadata
-from generator.sanitation import (
+from generator.repository.card import root_paths, write_repository_files
+from generator.repository.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
+from generator.repository.shards import SPLITS, ShardInfo, ShardWriter, shard_name
+from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
+from generator.synthesis import worker
+from generator.synthesis.fonts import family_name
+from generator.synthesis.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
+from generator.synthesis.recipe import check_recipe, default_recipe, save_recipe
+from generator.synthesis.sanitation import (
     BLUR_SIGMA,
     EXTRA_PIECES,
     MARGIN,
@@ -47,10 +49,8 @@ from generator.sanitation import (
     SCRIBBLE_Z,
     STRUCTURE_TOLERANCE,
 )
-from generator.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
-from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
-from generator.shards import SPLITS, ShardInfo, ShardWriter, shard_name
-from generator.synthesis import (
+from generator.synthesis.seeds import DEFAULT_WEIGHT, SeedSet, check_weight, read_seeds
+from generator.synthesis.synthesizer import (
     MAX_SANITATION_REDRAWS,
     Exemplars,
     Rendered,
@@ -292,7 +292,7 @@ def generate(
 
     Every input is checked before anything is written: a bad size, seed, font, recipe or an existing
     output (without ``overwrite``) raises InputError and leaves ``out`` as it was (a folder the run
-    created is removed again). One run at a time writes into ``out`` (see ``generator.output``); a
+    created is removed again). One run at a time writes into ``out`` (see ``generator.repository.output``); a
     run first repairs what an interrupted one left there.
 
     Raises:
@@ -486,7 +486,7 @@ def _publish(partial: Path, final: Path) -> Path:
     """Moves a finished folder into place; an old one is renamed aside first, then removed.
 
     A run killed between the two renames leaves ``.replaced-<config>`` and no ``<config>``; the next run puts
-    the old folder back (``generator.output.repair``).
+    the old folder back (``generator.repository.output.repair``).
     """
     if final.exists():
         replaced = final.with_name(f"{REPLACED_PREFIX}{final.name}")

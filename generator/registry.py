@@ -13,7 +13,7 @@ beside it. A user's own system is a spec file in exactly the same format, passed
 
 A font may also be a table ``{path = "...", ...}``. The generator reads its ``path`` and its
 ``exclude_classes``, the class names whose glyph in that font is a wrong design and is never drawn
-(see ``generator.designs``); the other keys record where a bundled font came from (see
+(see ``generator.synthesis.designs``); the other keys record where a bundled font came from (see
 ``scripts/bundle_fonts.py``).
 """
 
@@ -243,7 +243,7 @@ def _expand(spec_path: Path, entry: str, code_points: tuple[int, ...]) -> list[P
     A font named by a folder or glob that lacks a code point or draws an empty glyph is skipped with
     a warning; a font named on its own is checked later, and such a font is an error.
     """
-    from generator import numerals  # it reads fonts, which import this module
+    from generator.synthesis import numerals  # it reads fonts, which import this module
 
     base = spec_path.parent
     if not numerals.is_pattern(entry, base):

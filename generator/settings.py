@@ -1,8 +1,8 @@
 """Where the project publishes, and the command line's defaults: the one place to change them.
 
 Everything that names the dataset repository reads it from here: the dataset card and its snippets,
-``afro-mnist push`` (its ``--repo-id`` default), ``generator.export.load_data`` and the PyTorch
-``generator.torch.AfroMNIST``. To publish a fork under another name, change ``REPO_ID`` below; a
+``afro-mnist push`` (its ``--repo-id`` default), ``generator.repository.export.load_data`` and the PyTorch
+``generator.repository.torch.AfroMNIST``. To publish a fork under another name, change ``REPO_ID`` below; a
 single run can also pass ``--repo-id`` (push) or ``repo_id=`` (load_data, AfroMNIST).
 
 Only the standard library is imported here, so that every module may read it.

@@ -20,7 +20,7 @@ whose licence declares a Reserved Font Name must list it in ``reserved_names``.
 
 A table may leave classes out with ``exclude_classes = ["0"]``: the generator never draws that
 font's glyph for those classes. Every system then goes through the design check
-(``generator.designs``); each glyph it flags is printed and recorded in the manifest, so that a
+(``generator.synthesis.designs``); each glyph it flags is printed and recorded in the manifest, so that a
 wrong design is seen and either excluded or dropped.
 
 Needs fontTools, Pillow, the Debian packages named in the specs, and npm, whose ``npm pack`` fetches the npm
@@ -62,9 +62,9 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from generator.designs import design_flags, structure_flags
-from generator.fonts import render_glyph
 from generator.layout import write_atomic
+from generator.synthesis.designs import design_flags, structure_flags
+from generator.synthesis.fonts import render_glyph
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMS_DIR = ROOT / "generator" / "numeral_systems"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import sys
 
-from generator import cli, publish
+from generator import cli
 from generator.errors import InputError
 from generator.registry import DEFAULT_CONFIGS
+from generator.repository import publish
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,8 @@ import numpy as np
 from skimage.morphology import skeletonize
 
 from generator.collect.drawing import CANVAS
-from generator.fonts import render_glyph
 from generator.registry import NumeralSystem
+from generator.synthesis.fonts import render_glyph
 
 _NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator import baseline, realdata
-from generator.baseline import TrainingSettings, run_baseline
 from generator.cli import main
 from generator.errors import InputError
-from generator.export import load_data
+from generator.evaluation import baseline, realdata
+from generator.evaluation.baseline import TrainingSettings, run_baseline
+from generator.evaluation.realdata import evaluate_real, prepare_real_image, read_real
 from generator.generate import generate
 from generator.layout import BASELINE_FILE
-from generator.normalize import mnist_normalize
-from generator.realdata import evaluate_real, prepare_real_image, read_real
 from generator.registry import builtin_systems
+from generator.repository.export import load_data
+from generator.synthesis.normalize import mnist_normalize
 from tests.conftest import assert_one_line_error, run_cli
 
 torch = pytest.importorskip("torch")

@@ -19,10 +19,11 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from PIL import Image
 
 import generator
-from generator import card, settings
+from generator import settings
 from generator.layout import BASELINE_FILE, METADATA_FILE
-from generator.output import MANIFEST_FILE
 from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems
+from generator.repository import card
+from generator.repository.output import MANIFEST_FILE
 from tests.conftest import PROJECT_DIR, TINY
 
 SYSTEMS = sorted(builtin_systems())
@@ -67,7 +68,7 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
 def test_the_package_reads_the_card_and_builder_kept_at_the_project_root():
     # Through links inside the package, so that a built wheel carries them too.
     for packaged, name in ((card.CARD_TEMPLATE, "dataset_card.md"), (card.BUILDER_SCRIPT, "afro_mnist.py")):
-        assert packaged.is_relative_to(Path(card.__file__).parent)
+        assert packaged.is_relative_to(Path(generator.__file__).parent)
         assert packaged.read_bytes() == (PROJECT_DIR / name).read_bytes()
 
 

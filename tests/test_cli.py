@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from generator.cli import TINY_ENV, build_parser
-from generator.preview import preview_grid, row_labels
+from generator.evaluation.preview import preview_grid, row_labels
 from generator.registry import builtin_systems
 from tests.conftest import PROJECT_DIR, assert_one_line_error, font_without, run_cli, write_spec
 

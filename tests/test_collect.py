@@ -188,7 +188,7 @@ def test_parquet_export_is_a_config_that_datasets_and_evaluate_real_read(
 ):
     import datasets
 
-    from generator.realdata import read_real
+    from generator.evaluation.realdata import read_real
 
     ids = fill(storage, vai)
     storage.decide(ids[0], "reject", "Ada")
@@ -217,7 +217,7 @@ def test_parquet_export_is_a_config_that_datasets_and_evaluate_real_read(
     assert [d.label for d in splits["test"]] == loaded["test"]["label"]
     assert not {d.session for d in splits["train"]} & {d.session for d in splits["test"]}
     # The same schema as a generated config's shards.
-    from generator.shards import features
+    from generator.repository.shards import features
 
     assert pq.read_schema(folder / "train-00000-of-00001.parquet") == features(vai.class_names).arrow_schema
     # evaluate-real reads the folder directly, both splits.
@@ -474,7 +474,7 @@ def test_serving_beyond_this_machine_warns(capsys, monkeypatch, tmp_path: Path):
 def test_a_handwritten_config_beside_generated_ones(storage: Storage, vai: NumeralSystem, tiny_build: Path, tmp_path):
     import shutil
 
-    from generator.card import read_configs, render_card
+    from generator.repository.card import read_configs, render_card
 
     out = tmp_path / "afro_mnist"
     shutil.copytree(tiny_build / "vai", out / "vai")

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from generator import export
 from generator.errors import InputError
-from generator.export import IDX_FILES, export_config, load_data
+from generator.repository import export
+from generator.repository.export import IDX_FILES, export_config, load_data
 from tests.conftest import TINY, assert_one_line_error, run_cli
 
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator import figures
 from generator.errors import InputError
-from generator.export import load_data
-from generator.recipe import default_recipe
+from generator.evaluation import figures
 from generator.registry import builtin_systems
-from generator.synthesis import Synthesizer, exemplar_canvases
+from generator.repository.export import load_data
+from generator.synthesis.recipe import default_recipe
+from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
 from tests.conftest import assert_one_line_error, run_cli
 
 

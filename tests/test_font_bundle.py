@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from generator.fonts import check_coverage, render_glyph
 from generator.registry import NumeralSystem, builtin_systems, load_spec
+from generator.synthesis.fonts import check_coverage, render_glyph
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_SCRIPT = ROOT / "scripts" / "bundle_fonts.py"

@@ -26,15 +26,15 @@ from generator.cli import main
 from generator.errors import InputError
 from generator.generate import generate, plan_chunks
 from generator.layout import METADATA_FILE, RECIPE_FILE
-from generator.output import MANIFEST_FILE
-from generator.recipe import load_recipe
 from generator.registry import builtin_systems, load_spec
-from generator.synthesis import Synthesizer, exemplar_canvases, templates_for
+from generator.repository.output import MANIFEST_FILE
+from generator.synthesis.recipe import load_recipe
+from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases, templates_for
 from tests.conftest import TINY, write_spec
 
 SYSTEMS = sorted(builtin_systems())
 # A finished output folder for the vai config alone: the config and the repository's root files.
-# The generator's own record of the root files it wrote sits beside them, hidden (generator.output).
+# The generator's own record of the root files it wrote sits beside them, hidden (generator.repository.output).
 REPOSITORY_ROOT = [MANIFEST_FILE, "README.md", "builder-script", "sample-grids", "vai"]
 
 
@@ -111,21 +111,21 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path, vai):
 
 def test_a_worker_starts_without_pytorch_and_draws_what_the_main_process_draws(tmp_path: Path, vai):
     pytest.importorskip("torch")  # only meaningful where albumentations would find PyTorch
-    from generator import worker
     from generator.generate import _exemplars
-    from generator.recipe import default_recipe
+    from generator.synthesis import worker
+    from generator.synthesis.recipe import default_recipe
 
     recipe = default_recipe()
     exemplars = {"vai": _exemplars(vai, recipe, None, 0.5, True)[0]}
     payload = tmp_path / "payload.pickle"
     payload.write_bytes(worker.payload(exemplars, recipe.to_dict()))
     chunk = plan_chunks(vai, "train", 20, seed=0, chunk_size=20, rows_per_shard=20)[0]
-    # A fresh interpreter that imports what a spawned worker imports: generator.worker, then start().
+    # A fresh interpreter that imports what a spawned worker imports: generator.synthesis.worker, then start().
     code = (
-        "import pickle, sys; from pathlib import Path; from generator import worker; "
-        "worker.start(Path(sys.argv[1]).read_bytes()); from generator import synthesis; "
+        "import pickle, sys; from pathlib import Path; from generator.synthesis import worker; "
+        "worker.start(Path(sys.argv[1]).read_bytes()); from generator.synthesis import synthesizer; "
         "chunk = pickle.loads(Path(sys.argv[2]).read_bytes()); "
-        "sys.stdout.buffer.write(pickle.dumps((sys.modules.get('torch'), synthesis.render_chunk(chunk).pngs)))"
+        "sys.stdout.buffer.write(pickle.dumps((sys.modules.get('torch'), synthesizer.render_chunk(chunk).pngs)))"
     )
     (tmp_path / "chunk.pickle").write_bytes(pickle.dumps(chunk))
     result = subprocess.run(
@@ -139,7 +139,7 @@ def test_a_worker_starts_without_pytorch_and_draws_what_the_main_process_draws(t
 
 def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(vai):
     from generator.generate import _exemplars, _render_all
-    from generator.recipe import default_recipe
+    from generator.synthesis.recipe import default_recipe
 
     exemplars = {"vai": _exemplars(vai, default_recipe(), None, 0.5, False)[0]}
     unloadable = {"transform": {"__class_fullname__": "NoSuchTransform", "p": 1.0}}

@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from generator.normalize import count_pieces, mnist_normalize, usual_pieces
-from generator.recipe import default_recipe
-from generator.sanitation import REPRESENTATIVES, Templates, structure_kept
-from generator.stats import summarise
-from generator.synthesis import Synthesizer, templates_for
-from generator.transforms import (
+from generator.evaluation.stats import summarise
+from generator.synthesis.normalize import count_pieces, mnist_normalize, usual_pieces
+from generator.synthesis.recipe import default_recipe
+from generator.synthesis.sanitation import REPRESENTATIVES, Templates, structure_kept
+from generator.synthesis.synthesizer import Synthesizer, templates_for
+from generator.synthesis.transforms import (
     CLEARANCE_KEY,
     CoarseElastic,
     LeanAffine,

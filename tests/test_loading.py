@@ -13,7 +13,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _http as hf_http
 
 from generator.errors import InputError
-from generator.export import load_data
+from generator.repository.export import load_data
 from tests.hub_stand_in import HubStandIn
 
 REPO_ID = "ada/afro_mnist"
@@ -121,7 +121,9 @@ def test_load_data_from_a_local_build_needs_no_hub(tiny_build: Path, tmp_path: P
 
 # --- the PyTorch dataset -----------------------------------------------------------------------------------------
 
-torch_module = pytest.importorskip("generator.torch", reason="the [baseline] extra (PyTorch) is not installed")
+torch_module = pytest.importorskip(
+    "generator.repository.torch", reason="the [baseline] extra (PyTorch) is not installed"
+)
 
 
 def test_afromnist_downloads_into_root_like_torchvision(hub, tiny_build: Path, tmp_path: Path):

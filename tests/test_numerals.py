@@ -10,9 +10,9 @@ import pytest
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
-from generator import numerals
 from generator.errors import InputError
 from generator.registry import BUILTIN_DIR, builtin_systems, format_code_point, load_spec
+from generator.synthesis import numerals
 from tests.conftest import assert_one_line_error, run_cli
 
 TINY_ARGS = ("--train-size", "20", "--test-size", "10", "--workers", "1")

@@ -18,11 +18,12 @@ import pytest
 import yaml
 from huggingface_hub import constants
 
-from generator import card, settings
+from generator import settings
 from generator.generate import generate
 from generator.layout import METADATA_FILE
-from generator.publish import main as push_main
 from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
+from generator.repository import card
+from generator.repository.publish import main as push_main
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
@@ -306,7 +307,7 @@ def test_local_shards_that_do_not_match_their_metadata_stop_the_push(capsys, hub
 def test_a_card_the_hub_refuses_stops_the_push(capsys, hub, build: Path):
     hub.card_errors = ['"task_ids" must be one of the known task ids']
     code, _, err = push(capsys, hub, build)
-    assert_one_line_error(code, err, "refused the card", "task_ids", "generator/card.py")
+    assert_one_line_error(code, err, "refused the card", "task_ids", "generator/repository/card.py")
     assert hub.commits == []
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from generator.errors import InputError
-from generator.fonts import check_coverage, render_exemplars, render_glyph
-from generator.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize
-from generator.recipe import default_recipe
 from generator.registry import builtin_systems
-from generator.synthesis import Synthesizer, exemplar_canvases
+from generator.synthesis.fonts import check_coverage, render_exemplars, render_glyph
+from generator.synthesis.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize
+from generator.synthesis.recipe import default_recipe
+from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
 from tests.conftest import font_without
 
 SYSTEMS = sorted(builtin_systems())

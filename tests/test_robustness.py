@@ -26,14 +26,14 @@ from fontTools.ttLib import TTFont
 from huggingface_hub import constants
 from PIL import Image
 
-from generator import card
 from generator.errors import REDACTED, redact
+from generator.evaluation.realdata import MAX_IMAGE_PIXELS
 from generator.generate import check_plan_fits, worker_count
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
-from generator.output import LOCK_FILE, config_state, read_manifest
-from generator.publish import check_local_configs
-from generator.publish import main as push_main
-from generator.realdata import MAX_IMAGE_PIXELS
+from generator.repository import card
+from generator.repository.output import LOCK_FILE, config_state, read_manifest
+from generator.repository.publish import check_local_configs
+from generator.repository.publish import main as push_main
 from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli, write_spec
 from tests.hub_stand_in import WRITE_TOKEN, HubStandIn, _json, _Response
 
@@ -47,7 +47,7 @@ import os, signal, sys
 from pathlib import Path
 sys.modules["torch"] = None
 sys.path.insert(0, sys.argv[1])
-import generator.generate as generate, generator.output as output
+import generator.generate as generate, generator.repository.output as output
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.fonts import render_glyph
 from generator.generate import generate, plan_split
 from generator.layout import METADATA_FILE
-from generator.normalize import mnist_normalize
 from generator.registry import NumeralSystem
-from generator.seeds import read_seeds
-from generator.synthesis import exemplar_canvases
+from generator.synthesis.fonts import render_glyph
+from generator.synthesis.normalize import mnist_normalize
+from generator.synthesis.seeds import read_seeds
+from generator.synthesis.synthesizer import exemplar_canvases
 from tests.conftest import TINY, assert_one_line_error, run_cli
 
 

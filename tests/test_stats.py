@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator import stats
 from generator.cli import main
-from generator.export import load_data
+from generator.evaluation import stats
+from generator.repository.export import load_data
 from tests.conftest import TINY, assert_one_line_error, run_cli
 
 # Shapes are drawn this many times larger, then shrunk to 28x28 by area, so their edges are

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from generator.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
-from generator.sanitation import Templates
-from generator.synthesis import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
-from generator.transforms import (
+from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
+from generator.synthesis.sanitation import Templates
+from generator.synthesis.synthesizer import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
+from generator.synthesis.transforms import (
     CLEARANCE_KEY,
     CoarseElastic,
     InkPressure,

@@ -8,9 +8,9 @@ Every drawing is described by a few features, each compared with the rest of its
 - ``extent``: the longer side of its bounding box, as a share of the canvas;
 - ``strokes``: the log of how many strokes it took (one more stroke matters less the more there are);
 - ``length``: the log of the pen's path, in bounding-box sides;
-- ``correlation``: its best correlation with its class's font exemplars (``generator.sanitation``).
+- ``correlation``: its best correlation with its class's font exemplars (``generator.synthesis.sanitation``).
 
-A drawing is flagged when seed sanitation would leave it out (``generator.sanitation.check_seeds``:
+A drawing is flagged when seed sanitation would leave it out (``generator.synthesis.sanitation.check_seeds``:
 empty, scribbled, or more like another class's exemplars than its own), or when a feature lies more
 than ``FEATURE_Z`` robust standard deviations (median and MAD, against the class's other drawings)
 from its class. Features are only compared once a class holds ``MIN_CLASS_SIZE`` drawings; the
@@ -27,10 +27,10 @@ import numpy as np
 
 from generator.collect.drawing import mnist_image
 from generator.collect.storage import REJECTED, Drawing
-from generator.fonts import render_exemplars
-from generator.normalize import mnist_normalize
 from generator.registry import NumeralSystem
-from generator.sanitation import Templates, check_seeds, ink_share
+from generator.synthesis.fonts import render_exemplars
+from generator.synthesis.normalize import mnist_normalize
+from generator.synthesis.sanitation import Templates, check_seeds, ink_share
 
 FEATURE_Z = 4.5
 MIN_CLASS_SIZE = 8

@@ -47,8 +47,8 @@ from generator.collect.web import (
     session_of,
     set_session_cookie,
 )
-from generator.fonts import render_glyph
 from generator.registry import NumeralSystem, format_code_point
+from generator.synthesis.fonts import render_glyph
 
 _NAME_MAX, _EMAIL_MAX = 100, 254
 _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']{1,189}\.[A-Za-z]{2,24}")

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
         path = "/review"
     else:
         from generator.collect.app import create_app
-        from generator.fonts import check_coverage
+        from generator.synthesis.fonts import check_coverage
 
         if args.goal < 1:
             raise InputError(f"--goal {args.goal} must be at least 1")

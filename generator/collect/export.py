@@ -30,8 +30,8 @@ from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_
 from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.errors import InputError
 from generator.layout import METADATA_FILE, write_atomic
-from generator.normalize import BOX, FRAME
 from generator.registry import NumeralSystem, format_code_point, system_metadata
+from generator.synthesis.normalize import BOX, FRAME
 
 _LIBRARIES = ("numpy", "opencv-python-headless", "pillow", "pyarrow")
 
@@ -147,7 +147,7 @@ def export(
             note += f"; train {len(split['train'])}, test {len(split['test'])}, split by writer"
         written.append((path, note))
     if file_format == "parquet":
-        from generator.card import write_repository_files
+        from generator.repository.card import write_repository_files
 
         write_repository_files(out)  # the card gains a section for each handwritten config
     return written
@@ -206,7 +206,7 @@ def _ndjson_line(system: NumeralSystem, d: Drawing) -> str:
 def _write_config(
     folder: Path, system: NumeralSystem, splits: dict[str, list[Drawing]], left_out: dict, test_share: float
 ) -> None:
-    from generator.shards import SPLITS, ShardWriter, shard_name
+    from generator.repository.shards import SPLITS, ShardWriter, shard_name
 
     name = f"{system.name}{HANDWRITTEN_SUFFIX}"
     shards = {}
@@ -242,7 +242,7 @@ def _write_config(
             ),
             "left_out": left_out,
             "normalisation": "rendered from the strokes with a round pen, then fitted into a 20x20 box and "
-            "centred by mass in 28x28 (generator.normalize.mnist_normalize), as every image is",
+            "centred by mass in 28x28 (generator.synthesis.normalize.mnist_normalize), as every image is",
         },
         "splits": {
             split: {

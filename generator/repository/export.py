@@ -1,6 +1,6 @@
 """Afro-MNIST as MNIST's own formats: NumPy arrays, IDX files and a Keras-style ``.npz``.
 
-    from generator.export import load_data
+    from generator.repository.export import load_data
     (x_train, y_train), (x_test, y_test) = load_data("geez")   # like keras.datasets.mnist.load_data()
 
 ``load_data`` reads a generated config folder (the parquet shards and ``metadata.json``), checks the
@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generator import settings
-from generator.download import verify_shards
 from generator.errors import InputError
 from generator.layout import (
     DEFAULT_BUILD_DIR,
@@ -40,6 +39,7 @@ from generator.layout import (
     write_atomic,
 )
 from generator.registry import builtin_systems
+from generator.repository.download import verify_shards
 
 FORMATS = ("idx", "npz")
 
@@ -226,7 +226,7 @@ def load_data(
     if local_dir is not None:
         folder = config_folder(config, local_dir)
     else:
-        from generator.download import fetch_config
+        from generator.repository.download import fetch_config
 
         folder = fetch_config(
             config, repo_id=repo_id, revision=revision, cache_dir=cache_dir, endpoint=endpoint, token=token

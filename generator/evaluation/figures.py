@@ -27,14 +27,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from generator.errors import InputError
-from generator.export import config_folder, load_split
-from generator.fonts import family_name
 from generator.layout import DEFAULT_BUILD_DIR, read_metadata, sha256_file, write_atomic
-from generator.normalize import FRAME, mnist_normalize
-from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
-from generator.synthesis import Synthesizer, exemplar_canvases
-from generator.tiling import annotate, text_font, tile
+from generator.repository.export import config_folder, load_split
+from generator.synthesis.fonts import family_name
+from generator.synthesis.normalize import FRAME, mnist_normalize
+from generator.synthesis.recipe import default_recipe
+from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
+from generator.synthesis.tiling import annotate, text_font, tile
 
 FIGURES = ("exemplars", "samples", "class-means", "deformation-sweep")
 ELASTIC_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
@@ -131,7 +131,7 @@ def grid_figure(
     column_labels: Sequence[str] = (),
     zoom: int = ZOOM,
 ) -> Image.Image:
-    """Rows of 28x28 images tiled by ``generator.tiling.tile``, enlarged, titled and labelled."""
+    """Rows of 28x28 images tiled by ``generator.synthesis.tiling.tile``, enlarged, titled and labelled."""
     grid = tile(rows)
     gap = (grid.shape[1] - len(rows[0]) * FRAME) / (len(rows[0]) + 1)
     centres = [zoom * (gap + index * (FRAME + gap) + FRAME / 2) for index in range(max(len(rows), len(rows[0])))]

@@ -28,8 +28,8 @@ import numpy as np
 
 import generator
 from generator.errors import InputError
-from generator.export import config_folder, load_split
 from generator.layout import BASELINE_FILE, DEFAULT_BUILD_DIR, read_metadata, write_atomic
+from generator.repository.export import config_folder, load_split
 
 if TYPE_CHECKING:
     import torch

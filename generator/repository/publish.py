@@ -48,7 +48,6 @@ from huggingface_hub.utils import validate_repo_id
 
 import generator
 from generator import settings
-from generator.card import ConfigRecord, read_config, root_files
 from generator.errors import ArgumentParser, InputError, one_line, register_secret
 from generator.layout import (
     BASELINE_FILE,
@@ -60,6 +59,7 @@ from generator.layout import (
     member,
     sha256_file,
 )
+from generator.repository.card import ConfigRecord, read_config, root_files
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
     from httpx2 import Timeout, TimeoutException, TransportError
@@ -537,7 +537,7 @@ class _Hub:
             if "README.md" in str(exc) and not isinstance(exc, json.JSONDecodeError):
                 detail = " ".join(line.strip("- ") for line in str(exc).splitlines())
                 raise PublishError(
-                    f"the Hub refused the card ({detail}); fix dataset_card.md or generator/card.py"
+                    f"the Hub refused the card ({detail}); fix dataset_card.md or generator/repository/card.py"
                 ) from None
             raise self._malformed(action, f"{type(exc).__name__}: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:

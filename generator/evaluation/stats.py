@@ -29,7 +29,7 @@ definitions, on each 28x28 image, and reported in pixels of the 28x28 frame:
 Per class, and over all classes, each measure gets its mean and its standard deviation (population,
 ``ddof=0``); each class also gets its mean image, its pixel-wise standard deviation image and the
 mean of that image (the **spread**, in grey levels). With real digits (read and normalised by
-``generator.realdata.read_real``, exactly as generated images are), the same numbers are computed
+``generator.evaluation.realdata.read_real``, exactly as generated images are), the same numbers are computed
 for them, and the difference is always real minus generated.
 
 Measuring runs on batches: upsampling, binarising, moments and extents are array operations on a
@@ -53,9 +53,9 @@ from skimage.morphology import skeletonize
 
 import generator
 from generator.errors import InputError
-from generator.export import config_folder, load_split
 from generator.layout import DEFAULT_BUILD_DIR, read_metadata, write_atomic
-from generator.normalize import count_pieces
+from generator.repository.export import config_folder, load_split
+from generator.synthesis.normalize import count_pieces
 
 SPLITS = ("train", "test")
 # Morpho-MNIST's processing: 4x upsampling, then a threshold at half of the full grey level.
@@ -512,7 +512,7 @@ def stats_figure(config: str, split: str, class_names: Sequence[str], generated:
     them, every std image by the largest std, so rows compare directly.
     """
     # Imported on use: figures brings in albumentations, which measuring does not need.
-    from generator.figures import grid_figure
+    from generator.evaluation.figures import grid_figure
 
     summaries = [("generated", generated)] + ([("real", real)] if real is not None else [])
     mean_peak = max(float(np.nanmax(s.mean_images, initial=0)) for _, s in summaries) or 1.0
@@ -563,7 +563,7 @@ def run_stats(
         config: the generated config, a folder of ``build_dir``.
         build_dir: the folder that ``afro-mnist generate --out`` wrote.
         split: ``train`` or ``test``.
-        real: a folder of class subfolders or an ``.npz`` (see ``generator.realdata.read_real``).
+        real: a folder of class subfolders or an ``.npz`` (see ``generator.evaluation.realdata.read_real``).
         out: the folder for ``<config>-stats.json`` and ``<config>-stats.png``; nothing is written
             when ``None``.
         overwrite: replace existing outputs.
@@ -572,7 +572,7 @@ def run_stats(
         InputError: an unknown split, an ``out`` that is a file, an output that exists without
             ``overwrite``, a missing config, or real digits that cannot be read.
     """
-    from generator.realdata import read_real
+    from generator.evaluation.realdata import read_real
 
     if split not in SPLITS:
         raise InputError(f"--split {split!r} is not one of {', '.join(SPLITS)}")
@@ -601,7 +601,7 @@ def run_stats(
     )
     if out is not None:
         json_path, png_path = paths
-        from generator.figures import png_bytes
+        from generator.evaluation.figures import png_bytes
 
         figure = stats_figure(config, split, class_names, generated, real_summary)
         out.mkdir(parents=True, exist_ok=True)

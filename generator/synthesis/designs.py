@@ -3,7 +3,7 @@
 A wrong design (a font that draws zero as an "X", a swapped pair of digits, a placeholder) would
 teach a model that a class looks like something else. Every glyph is compared with every other
 glyph of the system as sanitation compares a handwritten seed with the rest (the same blurred
-correlation, ``generator.sanitation.Templates``, each glyph left out of its own comparison):
+correlation, ``generator.synthesis.sanitation.Templates``, each glyph left out of its own comparison):
 
 - its **own score**: the best correlation with another design of its class;
 - its **margin**: its own score less the best correlation with a design of another class.
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.normalize import mnist_normalize, to_canvas
-from generator.sanitation import MARGIN, SCRIBBLE_Z, STRUCTURE_TOLERANCE, Templates, robust_z
-from generator.transforms import traced_structure
+from generator.synthesis.normalize import mnist_normalize, to_canvas
+from generator.synthesis.sanitation import MARGIN, SCRIBBLE_Z, STRUCTURE_TOLERANCE, Templates, robust_z
+from generator.synthesis.transforms import traced_structure
 
 # A robust spread is never taken as less than this much correlation, so that a script whose designs
 # agree almost perfectly does not flag a glyph for a small difference.
@@ -113,7 +113,7 @@ def structure_flags(glyphs: list[list[np.ndarray | None]]) -> list[StructureFlag
 def design_flags(glyphs: list[list[np.ndarray]]) -> list[DesignFlag]:
     """The glyphs of ``[font][label]`` rendered ``glyphs`` that do not look like their class.
 
-    Glyphs are cropped ink of any size (``generator.fonts.render_glyph``); ``None`` marks a glyph
+    Glyphs are cropped ink of any size (``generator.synthesis.fonts.render_glyph``); ``None`` marks a glyph
     left out (it is neither checked nor compared with). With fewer than three designs a class has no
     "other designs" to agree on, and nothing is flagged.
     """

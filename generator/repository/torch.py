@@ -1,6 +1,6 @@
 """Afro-MNIST as a PyTorch dataset, in the manner of ``torchvision.datasets.MNIST``.
 
-    from generator.torch import AfroMNIST
+    from generator.repository.torch import AfroMNIST
     train = AfroMNIST("data/", config="vai", train=True, download=True, transform=to_tensor)
 
 Needs PyTorch: ``pip install 'afro-mnist[baseline]'``. ``root`` is a folder laid out as the dataset
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from generator import settings
-from generator.baseline import import_torch
 from generator.errors import InputError
-from generator.export import config_folder, load_split
+from generator.evaluation.baseline import import_torch
 from generator.layout import METADATA_FILE, read_metadata
+from generator.repository.export import config_folder, load_split
 
 torch = import_torch()  # a clear error naming the [baseline] extra, instead of a bare ModuleNotFoundError
 
@@ -64,7 +64,7 @@ class AfroMNIST(torch.utils.data.Dataset):
                     f"config {config!r} is not in {root}; pass download=True to fetch it from {repo_id}, "
                     f"or give the folder that `afro-mnist generate` wrote"
                 )
-            from generator.download import fetch_config
+            from generator.repository.download import fetch_config
 
             fetch_config(config, repo_id=repo_id, revision=revision, local_dir=root, endpoint=endpoint)
         self.folder = config_folder(config, root)

@@ -4,7 +4,7 @@
     afro-mnist evaluate-real geez --real digits.npz      # x: (N, H, W) uint8, y: (N,) class indices
     afro-mnist evaluate-real geez --real collected/geez_handwritten   # a config of real digits (collect export)
 
-A real image reaches ``generator.normalize.mnist_normalize``, the very function every generated
+A real image reaches ``generator.synthesis.normalize.mnist_normalize``, the very function every generated
 image goes through, as white ink on a black background. Getting it there takes three steps, each
 a no-op on an image that is already clean white-on-black (such as an MNIST-style array):
 
@@ -36,11 +36,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 import generator
-from generator import baseline
 from generator.errors import InputError
-from generator.export import config_folder, load_split
+from generator.evaluation import baseline
 from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
-from generator.normalize import FRAME, EmptyImageError, mnist_normalize
+from generator.repository.export import config_folder, load_split
+from generator.synthesis.normalize import FRAME, EmptyImageError, mnist_normalize
 
 # A median absolute deviation times this is the standard deviation, for Gaussian noise.
 _MAD_TO_SIGMA = 1.4826
@@ -352,7 +352,7 @@ def evaluate_real(
         settings: how to train; ``TrainingSettings()`` when ``None``.
         denoise: see ``prepare_real_image``.
         overwrite: replace existing outputs.
-        on_epoch: passed to ``generator.baseline.train``.
+        on_epoch: passed to ``generator.evaluation.baseline.train``.
 
     Returns:
         The results as written to the JSON: real accuracy overall and per class, the confusion
@@ -362,7 +362,7 @@ def evaluate_real(
         InputError: any bad input named above, or PyTorch missing.
     """
     # Imported here, not at the top: figures brings in the generator's albumentations (2.5 s).
-    from generator.figures import confusion_matrix_image, png_bytes
+    from generator.evaluation.figures import confusion_matrix_image, png_bytes
 
     settings = settings or baseline.TrainingSettings()
     settings.check()

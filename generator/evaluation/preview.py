@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.fonts import family_name
 from generator.layout import write_atomic
-from generator.normalize import FRAME, mnist_normalize
-from generator.recipe import default_recipe
 from generator.registry import NumeralSystem
-from generator.synthesis import Synthesizer, exemplar_canvases
-from generator.tiling import GAP, GREY, labelled_png, tile
+from generator.synthesis.fonts import family_name
+from generator.synthesis.normalize import FRAME, mnist_normalize
+from generator.synthesis.recipe import default_recipe
+from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
+from generator.synthesis.tiling import GAP, GREY, labelled_png, tile
 
 _SEPARATOR = 6  # px of grey between the exemplar rows and the samples
 

@@ -14,7 +14,7 @@ a sign while an open one-stroke digit is bent freely.
 
 They subclass albumentations' own transform classes, so a recipe that uses them is still saved and
 reloaded with ``albumentations.save`` / ``albumentations.load``; the loader only needs this module
-imported first (``generator.recipe.load_recipe`` does that). Every random choice comes from the
+imported first (``generator.synthesis.recipe.load_recipe`` does that). Every random choice comes from the
 transform's seeded generator, so ``Compose(seed=...)`` makes them as reproducible as the library's own.
 """
 
@@ -31,6 +31,20 @@ import cv2
 import numpy as np
 from albumentations.augmentations.geometric import functional as fgeometric
 from skimage.morphology import skeletonize
+
+# A recipe.json names each transform by its class's full name, and albumentations loads it back by that name.
+# Ours are named as they were before this module moved into generator.synthesis: every recipe.json saved since
+# then keeps loading, and a new one is byte for byte what the same recipe gave before the move.
+RECIPE_NAMESPACE = "generator.transforms"
+
+
+class _RecipeName:
+    """Gives a transform class its name in recipe files, ``generator.transforms.<class>``, whatever its module."""
+
+    @classmethod
+    def get_class_fullname(cls) -> str:
+        return f"{RECIPE_NAMESPACE}.{cls.__name__}"
+
 
 # Ink at or above this level (out of 255) belongs to the glyph when its centreline is traced.
 _INK = 128
@@ -152,7 +166,7 @@ def _check_scale(scale: tuple[float, float] | None) -> tuple[float, float] | Non
     return reference, floor
 
 
-class PenStroke(A.ImageOnlyTransform):
+class PenStroke(_RecipeName, A.ImageOnlyTransform):
     """Redraws a glyph as one pen would: its centreline, traced with a nib of random size and angle.
 
     The centreline (the skeleton of the glyph's ink) keeps the digit's shape but drops the font's
@@ -303,7 +317,7 @@ def _nib_grid(radius: int) -> tuple[np.ndarray, np.ndarray]:
     return dy, dx
 
 
-class InkPressure(A.ImageOnlyTransform):
+class InkPressure(_RecipeName, A.ImageOnlyTransform):
     """Uneven ink: the stroke fades and darkens smoothly along its length, as pen pressure varies.
 
     The ink is multiplied by a smooth random field: a coarse grid of ``cells`` x ``cells`` levels,
@@ -335,7 +349,7 @@ class InkPressure(A.ImageOnlyTransform):
         return cv2.multiply(img.astype(np.float32), field).clip(0, 255).astype(np.uint8)
 
 
-class StrokeGaps(A.ImageOnlyTransform):
+class StrokeGaps(_RecipeName, A.ImageOnlyTransform):
     """Small gaps where the pen skipped: a few short cuts, each centred on a pixel of ink.
 
     Unlike ``CoarseDropout``, whose holes mostly fall on the empty background of a digit, every
@@ -402,7 +416,7 @@ class StrokeGaps(A.ImageOnlyTransform):
 _NODES_PER_SIGMA = 1.5
 
 
-class _GlyphScaled:
+class _GlyphScaled(_RecipeName):
     """A transform whose strength follows the glyph: ``clearance_scale=(reference, floor)`` (see ``strength``)."""
 
     def __init__(self, *args: Any, clearance_scale: tuple[float, float] | None = None, **kwargs: Any):

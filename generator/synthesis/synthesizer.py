@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 
 from generator.errors import InputError
-from generator.fonts import render_exemplars
-from generator.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.registry import NumeralSystem
-from generator.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
-from generator.transforms import (  # also registers the recipe's own transforms, to load it
+from generator.synthesis.fonts import render_exemplars
+from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
+from generator.synthesis.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
+from generator.synthesis.transforms import (  # also registers the recipe's own transforms, to load it
     CLEARANCE_KEY,
     GlyphShape,
     PenStroke,
@@ -46,7 +46,7 @@ class Synthesizer:
         seeds: ``[label]`` lists of handwritten seed canvases; for a label, source ``len(canvases) + i``
             is its seed ``i``.
         templates: when given, samples that correlate better with another class are redrawn
-            (see ``generator.sanitation``).
+            (see ``generator.synthesis.sanitation``).
     """
 
     def __init__(
@@ -70,7 +70,7 @@ class Synthesizer:
         return self.canvases[source][label] if source < fonts else self.seeds[label][source - fonts]
 
     def shape(self, label: int, source: int) -> GlyphShape:
-        """The exemplar's clearance and structure (``generator.transforms.measure_glyph``), measured once."""
+        """The exemplar's clearance and structure (``generator.synthesis.transforms.measure_glyph``), measured once."""
         key = (label, source)
         if key not in self._shapes:
             self._shapes[key] = measure_glyph(self.exemplar(label, source))

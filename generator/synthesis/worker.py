@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from generator.generate import Chunk
-    from generator.synthesis import Rendered
+    from generator.synthesis.synthesizer import Rendered
 
 
 def payload(exemplars: dict, recipe: dict) -> bytes:
-    """What ``start`` takes: each config's ``synthesis.Exemplars`` by name, and the recipe as a dict."""
+    """What ``start`` takes: each config's ``synthesizer.Exemplars`` by name, and the recipe as a dict."""
     return pickle.dumps((exemplars, recipe), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -35,7 +35,7 @@ _start_error: BaseException | None = None
 
 
 def start(data: bytes) -> None:
-    """The pool's initializer: builds this worker's synthesizers (see ``synthesis.init_worker``)."""
+    """The pool's initializer: builds this worker's synthesizers (see ``synthesizer.init_worker``)."""
     global _start_error
     # Ctrl-C reaches every process of the terminal's group: the parent handles it, and ends the pool. The worker
     # started with SIGINT blocked (generate._sigint_held); one that came meanwhile is dropped once it is ignored.
@@ -43,18 +43,18 @@ def start(data: bytes) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     try:
-        from generator import synthesis
+        from generator.synthesis import synthesizer
 
         exemplars, recipe = pickle.loads(data)
-        synthesis.init_worker(exemplars, recipe)
+        synthesizer.init_worker(exemplars, recipe)
     except Exception as error:
         _start_error = error
 
 
 def render(chunk: Chunk) -> Rendered:
-    """A pool task: one chunk's images (see ``synthesis.render_chunk``)."""
+    """A pool task: one chunk's images (see ``synthesizer.render_chunk``)."""
     if _start_error is not None:
         raise RuntimeError(f"a generation worker could not start: {_start_error!r}") from _start_error
-    from generator import synthesis
+    from generator.synthesis import synthesizer
 
-    return synthesis.render_chunk(chunk)
+    return synthesizer.render_chunk(chunk)

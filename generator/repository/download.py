@@ -1,7 +1,7 @@
 """A published config, fetched from the Hub and checked against its ``metadata.json``.
 
-``generator.export.load_data`` and ``generator.torch.AfroMNIST`` call ``fetch_config`` when they are
-given no local build. It downloads ``<config>/metadata.json`` and the shards it lists, all from the
+``generator.repository.export.load_data`` and ``generator.repository.torch.AfroMNIST`` call ``fetch_config``
+when they are given no local build. It downloads ``<config>/metadata.json`` and the shards it lists, all from the
 one commit the metadata came from, through ``huggingface_hub`` (into its cache, or into a folder of
 the caller's), and ``verify_shards`` then checks every shard's size and SHA-256 against the
 metadata. A shard that differs is refused, never decoded.

@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from generator.normalize import FRAME
+from generator.synthesis.normalize import FRAME
 
 GAP = 2  # px of grey between cells, so that black cells stay apart
 GREY = 96

@@ -20,7 +20,7 @@ class. Afro-MNIST does the same twice:
 Correlation is Pearson's r between the two images after a Gaussian blur of ``BLUR_SIGMA`` pixels,
 which makes it tolerant of the small shifts and stroke-width changes that every sample has. The
 exemplars of a class are its font exemplars (traced with the recipe's pen, when it has one; see
-``generator.synthesis.templates_for``) and its kept seeds, all MNIST-normalised.
+``generator.synthesis.synthesizer.templates_for``) and its kept seeds, all MNIST-normalised.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from generator.normalize import INK_THRESHOLD
+from generator.synthesis.normalize import INK_THRESHOLD
 
 # Blur before correlating, in pixels of the 28x28 frame.
 BLUR_SIGMA = 1.5

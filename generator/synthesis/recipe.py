@@ -2,7 +2,7 @@
 
 The recipe works on the ``WORKING_SIZE`` canvas (white ink on black) before MNIST normalisation. It
 is saved beside every config it made with albumentations' own serialisation, so that anyone can
-reload it with ``load_recipe(path)`` (``albumentations.load`` after ``import generator.transforms``)
+reload it with ``load_recipe(path)`` (``albumentations.load`` after ``import generator.synthesis.transforms``)
 and rerun it on an exemplar canvas.
 
 The recipe is built from named ingredients, each one thing that handwriting has and typesetting
@@ -21,15 +21,22 @@ import cv2
 import numpy as np
 
 from generator.errors import InputError, one_line
-from generator.normalize import WORKING_BOX
-from generator.transforms import CoarseElastic, InkPressure, LeanAffine, LeanGridDistortion, PenStroke, StrokeGaps
+from generator.synthesis.normalize import WORKING_BOX
+from generator.synthesis.transforms import (
+    CoarseElastic,
+    InkPressure,
+    LeanAffine,
+    LeanGridDistortion,
+    PenStroke,
+    StrokeGaps,
+)
 
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
 # MNIST's 20 px, so sigma doubles; the field's amplitude falls as 1/sigma, so alpha grows fourfold.
 _SCALE = WORKING_BOX / 20
 # Every geometric step samples bilinearly and fills what it uncovers with background (black).
 _CANVAS_EDGES = {"interpolation": cv2.INTER_LINEAR, "border_mode": cv2.BORDER_CONSTANT, "fill": 0}
-# Every shape-changing step acts in proportion to the glyph's clearance (``generator.transforms``):
+# Every shape-changing step acts in proportion to the glyph's clearance (``generator.synthesis.transforms``):
 # full strength from 4 px of room between strokes on the canvas (2 px in the 28x28 frame), down to
 # 30 % for the tightest glyphs, whose parts a full-strength warp would run together. At 20,000 images,
 # 5 epochs and one seed, a reference of 6 px read real Tamil 4 points worse than 4 px (more variety
@@ -141,7 +148,7 @@ def load_recipe(path: Path) -> A.Compose:
     Raises:
         InputError: the file cannot be read, is not a saved albumentations pipeline, or is not a Compose.
     """
-    import generator.transforms  # noqa: F401  (registers the custom transforms with albumentations' loader)
+    import generator.synthesis.transforms  # noqa: F401  (registers the custom transforms with albumentations' loader)
 
     try:
         recipe = A.load(str(path), data_format="json")
@@ -188,7 +195,7 @@ def check_recipe(recipe: object, canvas: np.ndarray) -> None:
         InputError: the recipe is not a Compose, fails on the canvas, returns another shape or type, or erases
             the digit ``_TRIALS`` times running.
     """
-    from generator.normalize import EmptyImageError, mnist_normalize
+    from generator.synthesis.normalize import EmptyImageError, mnist_normalize
 
     if not isinstance(recipe, A.Compose):
         raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")

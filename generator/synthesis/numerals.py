@@ -10,7 +10,7 @@ ten, zero first. Each run is a *digit set*, named after its characters ("BENGALI
 Installed fonts are found by scanning the standard font folders (or those in ``$AFRO_MNIST_FONT_DIRS``,
 separated by ``os.pathsep``) with fontTools. A spec built on the fly takes every font that maps all ten
 digits to a glyph with ink, one per family (its regular style where there is one), and leaves out
-each glyph that the design check (``generator.designs``) flags, as ``exclude_classes`` of its font.
+each glyph that the design check (``generator.synthesis.designs``) flags, as ``exclude_classes`` of its font.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def is_pattern(entry: str, base: Path) -> bool:
 
 def covering(fonts: Iterable[Path], code_points: tuple[int, ...]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The fonts that draw every code point with ink, and ``(font, why)`` for each left out."""
-    from generator.fonts import render_glyph
+    from generator.synthesis.fonts import render_glyph
 
     kept, skipped = [], []
     for font in fonts:
@@ -189,8 +189,8 @@ def discover(digit_set: DigitSet, folders: Iterable[Path] | None = None) -> Disc
     One font per family, its regular style where there is one; then the design check leaves out
     each glyph that does not look like its class.
     """
-    from generator.designs import design_flags
-    from generator.fonts import render_glyph
+    from generator.synthesis.designs import design_flags
+    from generator.synthesis.fonts import render_glyph
 
     code_points = digit_set.code_points
     candidates = [font for font in installed_fonts(folders) if _covers(font, code_points)]

@@ -32,18 +32,18 @@ from PIL import Image
 
 from generator import settings
 from generator.errors import InputError
-from generator.layout import BASELINE_FILE, config_folders, read_metadata
-from generator.output import write_root_files
 
 # PAPER_REAL_ACCURACY is a constant of realdata, which imports PyTorch only inside its functions.
-from generator.realdata import PAPER_REAL_ACCURACY
+from generator.evaluation.realdata import PAPER_REAL_ACCURACY
+from generator.layout import BASELINE_FILE, config_folders, read_metadata
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, DEFAULT_CONFIGS, NumeralSystem, builtin_systems
-from generator.tiling import FRAME, GAP, GREY, labelled_png, tile
+from generator.repository.output import write_root_files
+from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
 # The card's template and the builder script sit at the project's root, where readers look for them.
 # The package reaches them through links in ``dataset_repository/``, which a built wheel stores as
 # copies, so an installed generator writes the same repository as a checkout does.
-_REPOSITORY_FILES = Path(__file__).parent / "dataset_repository"
+_REPOSITORY_FILES = Path(__file__).parent.parent / "dataset_repository"
 CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
 BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
 # Results that ship with the generator (results/ at the project's root) and its changelog: the card quotes them.
@@ -476,7 +476,7 @@ def _default_recipe_dict() -> dict:
     # Imported on use: albumentations takes seconds to import, and only a build that may match needs it.
     import albumentations as A
 
-    from generator.recipe import default_recipe
+    from generator.synthesis.recipe import default_recipe
 
     return json.loads(json.dumps(A.to_dict(default_recipe())))
 
@@ -865,8 +865,8 @@ def _glyph_row(record: ConfigRecord, system: NumeralSystem | None) -> list[np.nd
     fonts = [font["file"] for font in record.metadata["fonts"]]
     if system is None or [path.name for path in system.fonts] != fonts:
         return None
-    from generator.fonts import render_glyph
-    from generator.normalize import mnist_normalize
+    from generator.synthesis.fonts import render_glyph
+    from generator.synthesis.normalize import mnist_normalize
 
     return [mnist_normalize(render_glyph(system.fonts[0], character)) for character in system.characters]
 
@@ -909,7 +909,8 @@ def write_repository_files(
 
     Each file is written to a temporary file beside it, then moved into place, so a reader never sees half a
     file. The tool's sample grids of configs no longer in ``out`` are removed. With no config in ``out``, nothing is
-    written. A root file that the tool did not write is replaced only with ``overwrite`` (see ``generator.output``).
+    written. A root file that the tool did not write is replaced only with ``overwrite`` (see
+    ``generator.repository.output``).
 
     Raises:
         InputError: a root file is the user's (without ``overwrite``), or the disk refuses a write.

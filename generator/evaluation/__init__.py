@@ -1,0 +1,1 @@
+"""Evaluation: baselines, real handwriting, shape statistics and figures, read from generated configs."""
