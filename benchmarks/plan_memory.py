@@ -1,4 +1,4 @@
-"""The memory a generation plan takes per image, behind ``generate.PLAN_BYTES_PER_IMAGE``.
+"""The memory a generation plan takes per image, behind ``plan.PLAN_BYTES_PER_IMAGE``.
 
     python benchmarks/plan_memory.py              # 1,000,000 images of one split
     python benchmarks/plan_memory.py --images 200000
@@ -19,8 +19,9 @@ import numpy as np
 
 sys.modules.setdefault("torch", None)  # type: ignore[arg-type]  (not needed to plan; seconds to import)
 
-from generator.generate import CHUNK_SIZE, PLAN_BYTES_PER_IMAGE, ROWS_PER_SHARD, plan_chunks  # noqa: E402
+from generator.generate import ROWS_PER_SHARD  # noqa: E402
 from generator.registry import builtin_systems  # noqa: E402
+from generator.synthesis.plan import CHUNK_SIZE, PLAN_BYTES_PER_IMAGE, plan_chunks  # noqa: E402
 from generator.synthesis.seeds import Seed, SeedSet  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     for what, seed_set in (("fonts only", None), ("with 300 seeds per class", seeds)):
         held, peak = bytes_per_image(args.images, seed_set)
         print(f"| {what} | {held:.1f} | {peak:.1f} |")
-    print(f"\ngenerate.PLAN_BYTES_PER_IMAGE = {PLAN_BYTES_PER_IMAGE}")
+    print(f"\nplan.PLAN_BYTES_PER_IMAGE = {PLAN_BYTES_PER_IMAGE}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import ArgumentParser, InputError, one_line
-from generator.layout import DEFAULT_BUILD_DIR, check_config_name
-from generator.registry import DEFAULT_CONFIGS, format_code_point, resolve
+from generator.layout import DEFAULT_BUILD_DIR, check_config_name, format_code_point
+from generator.registry import DEFAULT_CONFIGS, resolve
 
 if TYPE_CHECKING:
     from generator.synthesis.numerals import DigitSet

@@ -1,9 +1,13 @@
-"""Bad user input: the one exception type for it, an argument parser that raises it, and the error printer's helpers."""
+"""Bad user input: the one exception type for it, an argument parser that raises it, and the error printer's helpers.
+
+A missing optional extra is bad input too: ``import_torch`` says which one to install.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
+from types import ModuleType
 
 
 class InputError(ValueError):
@@ -12,6 +16,17 @@ class InputError(ValueError):
     The command line prints its message as a single line on stderr and exits with status 2, so the
     message names the bad value and says what to do about it.
     """
+
+
+def import_torch() -> ModuleType:
+    """PyTorch, or an InputError saying how to install it: the baseline, real-data evaluation and the loader need it."""
+    try:
+        import torch  # on use only: it is an optional extra, and takes seconds to import
+    except ModuleNotFoundError:
+        raise InputError(
+            "the baseline needs PyTorch, which is not installed; run: pip install 'afro-mnist[baseline]'"
+        ) from None
+    return torch
 
 
 class ArgumentParser(argparse.ArgumentParser):

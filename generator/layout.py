@@ -61,6 +61,11 @@ def check_label(text: object, what: str) -> str | None:
     return None
 
 
+def format_code_point(code_point: int) -> str:
+    """A code point as specs and ``metadata.json`` spell it: ``0x1369`` -> ``"U+1369"``."""
+    return f"U+{code_point:04X}"
+
+
 def config_folders(out: Path) -> list[Path]:
     """The finished config folders under ``out``: those with a ``metadata.json``.
 

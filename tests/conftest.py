@@ -11,7 +11,8 @@ from fontTools.ttLib import TTFont
 
 from generator.cli import main
 from generator.generate import generate
-from generator.registry import NumeralSystem, builtin_systems, format_code_point
+from generator.layout import format_code_point
+from generator.registry import NumeralSystem, builtin_systems
 
 # The checkout's root: afro_mnist.py and dataset_card.md sit there.
 PROJECT_DIR = Path(__file__).resolve().parent.parent

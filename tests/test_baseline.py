@@ -15,11 +15,12 @@ from generator.cli import main
 from generator.errors import InputError
 from generator.evaluation import baseline, realdata
 from generator.evaluation.baseline import TrainingSettings, run_baseline
-from generator.evaluation.realdata import evaluate_real, prepare_real_image, read_real
+from generator.evaluation.realdata import evaluate_real, read_real
 from generator.generate import generate
 from generator.layout import BASELINE_FILE
 from generator.registry import builtin_systems
 from generator.repository.export import load_data
+from generator.synthesis.handwriting import ink_is_dark, prepare_real_image
 from generator.synthesis.normalize import mnist_normalize
 from tests.conftest import assert_one_line_error, run_cli
 
@@ -176,8 +177,8 @@ def test_a_scan_normalises_like_the_generated_image(small_build: Path):
 def test_polarity_follows_the_border():
     page = np.full((40, 40), 230.0)
     page[10:30, 18:22] = 20
-    assert realdata.ink_is_dark(page)
-    assert not realdata.ink_is_dark(255 - page)
+    assert ink_is_dark(page)
+    assert not ink_is_dark(255 - page)
 
 
 def write_real_folder(folder: Path, images: np.ndarray, labels: np.ndarray, names: list[str]) -> None:

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 from fontTools.ttLib import TTFont
 
-from generator.generate import plan_split
 from generator.registry import builtin_systems, load_spec
 from generator.synthesis.designs import design_flags, structure_flags
 from generator.synthesis.fonts import render_glyph
+from generator.synthesis.plan import plan_split
 
 ROOT = Path(__file__).resolve().parents[1]
 TAMIL = ROOT / "examples" / "tamil" / "spec.toml"

@@ -24,10 +24,11 @@ from PIL import Image
 
 from generator.cli import main
 from generator.errors import InputError
-from generator.generate import generate, plan_chunks
+from generator.generate import generate
 from generator.layout import METADATA_FILE, RECIPE_FILE
 from generator.registry import builtin_systems, load_spec
 from generator.repository.output import MANIFEST_FILE
+from generator.synthesis.plan import plan_chunks
 from generator.synthesis.recipe import load_recipe
 from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases, templates_for
 from tests.conftest import TINY, write_spec

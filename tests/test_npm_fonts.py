@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
-from generator.registry import builtin_systems, format_code_point, load_spec
+from generator.layout import format_code_point
+from generator.registry import builtin_systems, load_spec
 from generator.synthesis.fonts import check_coverage, render_glyph
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,8 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 from generator.errors import InputError
-from generator.registry import BUILTIN_DIR, builtin_systems, format_code_point, load_spec
+from generator.layout import format_code_point
+from generator.registry import BUILTIN_DIR, builtin_systems, load_spec
 from generator.synthesis import numerals
 from tests.conftest import assert_one_line_error, run_cli
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import InputError
-from generator.registry import DEFAULT_CONFIGS, builtin_systems, format_code_point, load_spec, resolve
+from generator.layout import format_code_point
+from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec, resolve
 from tests.conftest import write_spec
 
 # The numeral systems as the Afro-MNIST issue fixes them: first and last code point per config.

@@ -39,7 +39,8 @@ def assert_mnist_like(image: np.ndarray) -> None:
 
 @pytest.mark.parametrize("config", SYSTEMS)
 def test_every_bundled_exemplar_normalises_like_mnist(config):
-    for font_glyphs in render_exemplars(builtin_systems()[config]):
+    system = builtin_systems()[config]
+    for font_glyphs in render_exemplars(system.fonts, system.code_points):
         for glyph in font_glyphs:
             assert_mnist_like(mnist_normalize(glyph))
 

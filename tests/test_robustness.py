@@ -27,13 +27,14 @@ from huggingface_hub import constants
 from PIL import Image
 
 from generator.errors import REDACTED, redact
-from generator.evaluation.realdata import MAX_IMAGE_PIXELS
-from generator.generate import check_plan_fits, worker_count
+from generator.generate import worker_count
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
 from generator.repository import card
 from generator.repository.output import LOCK_FILE, config_state, read_manifest
 from generator.repository.publish import check_local_configs
 from generator.repository.publish import main as push_main
+from generator.synthesis.handwriting import MAX_IMAGE_PIXELS
+from generator.synthesis.plan import check_plan_fits
 from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli, write_spec
 from tests.hub_stand_in import WRITE_TOKEN, HubStandIn, _json, _Response
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.generate import generate, plan_split
+from generator.generate import generate
 from generator.layout import METADATA_FILE
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_glyph
 from generator.synthesis.normalize import mnist_normalize
+from generator.synthesis.plan import plan_split
 from generator.synthesis.seeds import read_seeds
 from generator.synthesis.synthesizer import exemplar_canvases
 from tests.conftest import TINY, assert_one_line_error, run_cli

@@ -68,7 +68,7 @@ class Verdict:
 def font_images(system: NumeralSystem) -> tuple[list[np.ndarray], list[int]]:
     """Every font exemplar of ``system``, MNIST-normalised, with its class."""
     images, labels = [], []
-    for glyphs in render_exemplars(system):
+    for glyphs in render_exemplars(system.fonts, system.code_points):
         for label, glyph in enumerate(glyphs):
             images.append(mnist_normalize(glyph))
             labels.append(label)

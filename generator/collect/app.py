@@ -47,7 +47,8 @@ from generator.collect.web import (
     session_of,
     set_session_cookie,
 )
-from generator.registry import NumeralSystem, format_code_point
+from generator.layout import format_code_point
+from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_glyph
 
 _NAME_MAX, _EMAIL_MAX = 100, 254

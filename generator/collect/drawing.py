@@ -135,7 +135,7 @@ def png_bytes(strokes: list, canvas_size: int = CANVAS) -> bytes:
 def mnist_image(strokes: list, canvas_size: int = CANVAS) -> np.ndarray:
     """The drawing as a 28x28 MNIST image: the rendering, already clean white ink on black, normalised.
 
-    A scan or photo of paper first needs ``generator.evaluation.realdata.clean_real_image`` (polarity, paper,
+    A scan or photo of paper first needs ``generator.synthesis.handwriting.clean_real_image`` (polarity, paper,
     specks); a rendering of strokes has no paper to remove. All black when it holds no ink.
     """
     try:

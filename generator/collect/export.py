@@ -29,8 +29,8 @@ from generator.collect.drawing import mnist_image, simplified
 from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_SUFFIX, LICENCE, LICENCE_URL
 from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.errors import InputError
-from generator.layout import METADATA_FILE, write_atomic
-from generator.registry import NumeralSystem, format_code_point, system_metadata
+from generator.layout import METADATA_FILE, format_code_point, write_atomic
+from generator.registry import NumeralSystem, system_metadata
 from generator.synthesis.normalize import BOX, FRAME
 
 _LIBRARIES = ("numpy", "opencv-python-headless", "pillow", "pyarrow")

@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 import generator
-from generator.errors import InputError
+from generator.errors import InputError, import_torch
 from generator.layout import BASELINE_FILE, DEFAULT_BUILD_DIR, read_metadata, write_atomic
 from generator.repository.export import config_folder, load_split
 
@@ -68,17 +67,6 @@ class TrainingSettings:
             raise InputError(f"--seed {self.seed} must be a non-negative integer")
         if not self.learning_rate > 0:
             raise InputError(f"learning rate {self.learning_rate} must be positive")
-
-
-def import_torch() -> ModuleType:
-    """PyTorch, or a clear InputError saying how to install it."""
-    try:
-        import torch
-    except ModuleNotFoundError:
-        raise InputError(
-            "the baseline needs PyTorch, which is not installed; run: pip install 'afro-mnist[baseline]'"
-        ) from None
-    return torch
 
 
 def lenet5(num_classes: int) -> torch.nn.Module:

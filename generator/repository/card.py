@@ -32,11 +32,15 @@ from PIL import Image
 
 from generator import settings
 from generator.errors import InputError
-
-# PAPER_REAL_ACCURACY is a constant of realdata, which imports PyTorch only inside its functions.
-from generator.evaluation.realdata import PAPER_REAL_ACCURACY
 from generator.layout import BASELINE_FILE, config_folders, read_metadata
-from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, DEFAULT_CONFIGS, NumeralSystem, builtin_systems
+from generator.registry import (
+    BUILTIN_DIR,
+    DEFAULT_CONFIG,
+    DEFAULT_CONFIGS,
+    PAPER_REAL_ACCURACY,
+    NumeralSystem,
+    builtin_systems,
+)
 from generator.repository.output import write_root_files
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 

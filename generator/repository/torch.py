@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import settings
-from generator.errors import InputError
-from generator.evaluation.baseline import import_torch
+from generator.errors import InputError, import_torch
 from generator.layout import METADATA_FILE, read_metadata
 from generator.repository.export import config_folder, load_split
 

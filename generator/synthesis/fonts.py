@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
 from generator.errors import InputError, one_line
-from generator.registry import NumeralSystem, format_code_point
+from generator.layout import format_code_point
 
 # Glyphs are rasterised this large, then reduced with area averaging, so every exemplar keeps its
 # anti-aliasing whatever size it ends at.
@@ -84,15 +85,15 @@ def render_glyph(font_path: Path, character: str) -> np.ndarray:
     return np.ascontiguousarray(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
 
 
-def render_exemplars(system: NumeralSystem) -> list[list[np.ndarray]]:
-    """Checks every font of a system, then renders ``[font][label]`` glyph images.
+def render_exemplars(font_paths: Sequence[Path], code_points: tuple[int, ...]) -> list[list[np.ndarray]]:
+    """Checks every font, then renders ``[font][label]`` glyph images, one per code point.
 
     Raises:
         InputError: a font is missing, unreadable, lacks a code point or draws an empty glyph.
     """
-    for font_path in system.fonts:
-        check_coverage(font_path, system.code_points)
-    return [[render_glyph(font_path, char) for char in system.characters] for font_path in system.fonts]
+    for font_path in font_paths:
+        check_coverage(font_path, code_points)
+    return [[render_glyph(font_path, chr(code_point)) for code_point in code_points] for font_path in font_paths]
 
 
 def family_name(font_path: Path) -> str:

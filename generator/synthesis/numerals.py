@@ -29,7 +29,7 @@ from fontTools import unicodedata as font_unicodedata
 from fontTools.ttLib import TTFont, TTLibError
 
 from generator.errors import InputError
-from generator.registry import format_code_point
+from generator.layout import format_code_point
 
 FONT_DIRS_ENV = "AFRO_MNIST_FONT_DIRS"
 # Where fonts are installed on Linux, macOS and Windows, system-wide and for the user.

@@ -6,7 +6,7 @@
 The Afro-MNIST paper notes that where a few handwritten examples of a numeral exist, they can be
 deformed instead of font exemplars. ``DIR`` holds one subfolder per class, named by class name
 (``my_digits/0/``, ``my_digits/1/`` ...), with images of any format, size and polarity. Each image
-is cleaned exactly as a real test digit is (``generator.evaluation.realdata.clean_real_image``: polarity,
+is cleaned exactly as a real test digit is (``generator.synthesis.handwriting.clean_real_image``: polarity,
 paper, specks) and put on the recipe's canvas as a font exemplar is. Seeds that do not look like
 their class are left out (``generator.synthesis.sanitation.check_seeds``) and recorded with the reason.
 
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from generator.errors import InputError
-from generator.evaluation.realdata import clean_real_image, image_files, read_grey
 from generator.layout import sha256_file
 from generator.registry import NumeralSystem
 from generator.settings import DEFAULT_WEIGHT
+from generator.synthesis.handwriting import clean_real_image, image_files, read_grey
 from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.synthesis.sanitation import check_seeds
 

@@ -28,7 +28,7 @@ from generator.synthesis.transforms import (  # also registers the recipe's own 
 )
 
 if TYPE_CHECKING:
-    from generator.generate import Chunk
+    from generator.synthesis.plan import Chunk
 
 # A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
 _MAX_REDRAWS = 20
@@ -153,7 +153,7 @@ def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray | None]]:
     """
     return [
         [to_canvas(glyph) if system.draws(font, label) else None for label, glyph in enumerate(glyphs)]
-        for font, glyphs in enumerate(render_exemplars(system))
+        for font, glyphs in enumerate(render_exemplars(system.fonts, system.code_points))
     ]
 
 

@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from generator.generate import Chunk
+    from generator.synthesis.plan import Chunk
     from generator.synthesis.synthesizer import Rendered
 
 
