@@ -37,7 +37,7 @@ from pathlib import Path
 import albumentations as A
 import cv2
 
-from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, generate
+from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, GenerateSettings, generate
 from generator.layout import read_metadata
 from generator.registry import PAPER_CONFIGS, builtin_systems
 from generator.synthesis.recipe import default_recipe, load_recipe, save_recipe
@@ -139,11 +139,9 @@ def _child(spec: str) -> None:
         folders = generate(
             systems,
             Path(out),
-            train_size=train_size,
-            test_size=test_size,
-            workers=workers,
-            progress=False,
-            sanitize=sanitize,
+            GenerateSettings(
+                train_size=train_size, test_size=test_size, workers=workers, progress=False, sanitize=sanitize
+            ),
         )
         seconds = time.perf_counter() - start
         # Sanitation redraws some samples: each redraw is one more run of the recipe.

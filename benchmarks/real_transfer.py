@@ -39,7 +39,7 @@ import numpy as np
 import generator
 from generator.evaluation import baseline
 from generator.evaluation.realdata import read_real_npz
-from generator.generate import generate
+from generator.generate import GenerateSettings, generate
 from generator.layout import read_metadata
 from generator.registry import DEFAULT_CONFIGS, NumeralSystem, builtin_systems, load_spec
 from generator.repository.export import load_split
@@ -98,14 +98,16 @@ def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace
     (folder,) = generate(
         [system],
         scratch / row.name,
-        seed=args.seed,
-        train_size=args.train_size,
-        test_size=args.test_size,
-        workers=args.workers,
-        overwrite=True,
-        progress=False,
-        recipe=recipe_for(row),
-        sanitize=row.sanitize,
+        GenerateSettings(
+            seed=args.seed,
+            train_size=args.train_size,
+            test_size=args.test_size,
+            workers=args.workers,
+            overwrite=True,
+            progress=False,
+            recipe=recipe_for(row),
+            sanitize=row.sanitize,
+        ),
     )
     generate_seconds = time.perf_counter() - start
     metadata = read_metadata(folder)

@@ -1,4 +1,4 @@
-"""The ``afro-mnist`` command line.
+"""The ``afro-mnist`` command line: it owns argparse, runs each command from one table, and prints every error.
 
     afro-mnist generate [--configs NAME ...] [--spec FILE.toml] [--numerals NAME] [--out DIR] [--seed N]
                         [--train-size N] [--test-size N] [--workers N] [--overwrite]
@@ -10,188 +10,217 @@
     afro-mnist export CONFIG --format idx|npz --out DIR [--from DIR] [--overwrite]
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
+    afro-mnist push [--repo-id OWNER/NAME] [--configs NAME ...] [--from DIR] [--dry-run] ...
     afro-mnist collect serve|review|export ...   (see generator/collect/command.py)
 
+The library below takes typed arguments; only this module reads a command line. A command that changes a
+config (generate, baseline, collect export) then rewrites the dataset repository's root files, here, once.
+
 Bad input ends with one line on stderr that names the bad value, and exit status 2; Ctrl-C with one line and
-status 130. Every line printed from an exception or a server is redacted of tokens (``errors.redact``).
+status 130 (``run_safely``). Every line printed from an exception or a server is redacted of tokens
+(``errors.redact``).
+
+Worker processes import this module too (it is the program's main module), so it imports only what is light at
+the top. Each command imports its own modules when it runs: most of them reach albumentations, which imports
+PyTorch wherever it is installed, and that costs seconds at every start.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import __version__
+from generator import __version__, settings
+from generator.collect import command as collect_command
 from generator.errors import ArgumentParser, InputError, one_line
-from generator.layout import DEFAULT_BUILD_DIR, check_config_name, format_code_point
-from generator.registry import DEFAULT_CONFIGS, resolve
+from generator.layout import (
+    DEFAULT_BUILD_DIR,
+    check_config_name,
+    check_output_paths,
+    config_folders,
+    format_code_point,
+    read_metadata,
+)
+from generator.registry import DEFAULT_CONFIGS, NumeralSystem, resolve
+from generator.repository.output import check_root_paths, hold, root_files_stale
 
 if TYPE_CHECKING:
+    from generator.repository.publish import HubTarget
     from generator.synthesis.numerals import DigitSet
 
 PROG = "afro-mnist"
+# The exit status after bad input, and after Ctrl-C (as a shell reports a process killed by SIGINT).
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 # Set only by the README's own test (tests/test_readme.py), which runs every README command as written:
 # it shrinks the default sizes, epochs and workers so that the whole README runs in seconds. It is not an
 # option for users, and an explicit flag always wins over it.
 TINY_ENV = "AFRO_MNIST_TINY"
 TINY_DEFAULTS = {"train_size": 60, "test_size": 20, "epochs": 1, "workers": 1}
+DEFAULT_REAL_OUT = Path("build/evaluate_real")
+FROM_HELP = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
 
 
 def tiny() -> bool:
     return os.environ.get(TINY_ENV) == "1"
 
 
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help line, its options, what it runs, and whether it hides PyTorch while it runs.
+
+    albumentations and datasets import PyTorch whenever it is installed, for transforms and formats these
+    commands never call, and it costs seconds at every start; so, as generation workers do
+    (``generator.synthesis.worker``), a command that never trains marks it absent while it runs.
+    """
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], None]
+    hides_torch: bool = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs a command; returns 0, 2 after bad input (one line on stderr), or 130 after Ctrl-C (one line)."""
+    return run_safely(lambda: run(build_parser().parse_args(argv)))
+
+
+def run_safely(action: Callable[[], int | None]) -> int:
+    """Runs ``action`` and returns its exit status: the one error printer of the command line and its scripts.
+
+    Returns:
+        ``action``'s own status (0 for None); 2 after an InputError, printed as one redacted line on stderr;
+        130 after Ctrl-C, with one line.
+    """
+    try:
+        status = action()
+    except InputError as exc:
+        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        # Every writer cleans up on the way out (partial folders, temporary files, the lock), so this is all.
+        print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return status or 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    # Imported here, not at the top: worker processes import this module too, and need none of it. Nothing
-    # imported to build the parser brings in albumentations, datasets or PyTorch: each costs seconds a start.
-    from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, DEFAULT_WEIGHT
-
-    train_size, test_size = (
-        (TINY_DEFAULTS["train_size"], TINY_DEFAULTS["test_size"]) if tiny() else (DEFAULT_TRAIN_SIZE, DEFAULT_TEST_SIZE)
-    )
-    workers = TINY_DEFAULTS["workers"] if tiny() else len(os.sched_getaffinity(0))
-
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
-
-    gen = commands.add_parser("generate", help="generate configs as parquet shards")
-    gen.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
-    gen.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
-    gen.add_argument(
-        "--numerals",
-        metavar="NAME",
-        help="a Unicode digit set by name or ISO 15924 code (see `numerals`), from the fonts installed here",
-    )
-    gen.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
-    gen.add_argument("--seed", type=int, default=0, help="default: 0")
-    gen.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
-    gen.add_argument("--test-size", type=int, default=test_size, metavar="N", help="images in test")
-    gen.add_argument("--workers", type=int, default=workers, help="default: all cores")
-    gen.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
-    gen.add_argument(
-        "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
-    )
-    gen.add_argument(
-        "--exemplar-weight",
-        type=float,
-        metavar="W",
-        help=f"share of images drawn from the seeds, in (0, 1]; 1 uses seeds alone (default: {DEFAULT_WEIGHT})",
-    )
-    gen.add_argument("--recipe", type=Path, metavar="FILE.json", help="an albumentations recipe saved as JSON")
-    gen.add_argument(
-        "--no-sanitize", dest="sanitize", action="store_false", help="keep samples that look like another class"
-    )
-
-    pre = commands.add_parser("preview", help="write a PNG of a config's exemplars and samples")
-    pre.add_argument("config")
-    pre.add_argument("--out", type=Path, required=True, metavar="FILE.png")
-    pre.add_argument("--spec", action="append", type=Path, metavar="FILE")
-    pre.add_argument("--seed", type=int, default=0)
-    pre.add_argument("--samples-per-class", type=int, default=8, metavar="N")
-    pre.add_argument("--overwrite", action="store_true", help="replace FILE.png if it exists")
-    commands.add_parser("numerals", help="list Unicode's decimal digit sets and the installed fonts covering each")
-    _add_downstream_commands(commands)
-
-    from generator.collect import command as collect_command
-    from generator.repository import publish
-
-    push = commands.add_parser("push", help="publish configs to a Hub dataset repository in one commit")
-    publish.add_arguments(push)
-
-    collect = commands.add_parser("collect", help="collect real handwriting: serve a drawing page, review, export")
-    collect_command.add_arguments(collect)
+    for name, command in COMMANDS.items():
+        command.add_arguments(commands.add_parser(name, help=command.help))
     return parser
 
 
 def run(args: argparse.Namespace) -> None:
-    if args.command == "generate":
-        from generator.generate import generate, sanitation_summary
-        from generator.layout import read_metadata
-        from generator.synthesis.seeds import DEFAULT_WEIGHT
+    """Runs the parsed command line's command."""
+    command = COMMANDS[args.command]
+    block_torch = command.hides_torch and "torch" not in sys.modules
+    if block_torch:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        command.run(args)
+    finally:
+        if block_torch and sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
 
-        if args.exemplar_weight is not None and args.exemplars is None:
-            raise InputError(f"--exemplar-weight {args.exemplar_weight} needs --exemplars DIR, the seeds it weighs")
-        spec_file, digit_set = None, None
-        if args.numerals:
-            spec_file, digit_set = _numerals_spec(args.numerals, args.out, args.overwrite)
-            args.spec = [*(args.spec or []), spec_file]
-            args.configs = args.configs or [digit_set.name]
+
+# --- generate, preview, numerals ---------------------------------------------------------------------------------
+
+
+def _generate_arguments(command: argparse.ArgumentParser) -> None:
+    train_size, test_size = (
+        (TINY_DEFAULTS["train_size"], TINY_DEFAULTS["test_size"])
+        if tiny()
+        else (settings.DEFAULT_TRAIN_SIZE, settings.DEFAULT_TEST_SIZE)
+    )
+    workers = TINY_DEFAULTS["workers"] if tiny() else len(os.sched_getaffinity(0))
+    command.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
+    command.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
+    command.add_argument(
+        "--numerals",
+        metavar="NAME",
+        help="a Unicode digit set by name or ISO 15924 code (see `numerals`), from the fonts installed here",
+    )
+    command.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
+    command.add_argument("--seed", type=int, default=0, help="default: 0")
+    command.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
+    command.add_argument("--test-size", type=int, default=test_size, metavar="N", help="images in test")
+    command.add_argument("--workers", type=int, default=workers, help="default: all cores")
+    command.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
+    command.add_argument(
+        "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
+    )
+    command.add_argument(
+        "--exemplar-weight",
+        type=float,
+        metavar="W",
+        help="share of images drawn from the seeds, in (0, 1]; 1 uses seeds alone "
+        f"(default: {settings.DEFAULT_WEIGHT})",
+    )
+    command.add_argument("--recipe", type=Path, metavar="FILE.json", help="an albumentations recipe saved as JSON")
+    command.add_argument(
+        "--no-sanitize", dest="sanitize", action="store_false", help="keep samples that look like another class"
+    )
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from generator.generate import GenerateSettings, generate, sanitation_summary  # on use: albumentations
+
+    if args.exemplar_weight is not None and args.exemplars is None:
+        raise InputError(f"--exemplar-weight {args.exemplar_weight} needs --exemplars DIR, the seeds it weighs")
+    spec_file, digit_set = None, None
+    if args.numerals:
+        spec_file, digit_set = _numerals_spec(args.numerals, args.out, args.overwrite)
+        args.spec = [*(args.spec or []), spec_file]
+        args.configs = args.configs or [digit_set.name]
+    try:
+        systems = resolve(args.configs, args.spec)
+        generation = GenerateSettings(
+            seed=args.seed,
+            train_size=args.train_size,
+            test_size=args.test_size,
+            workers=args.workers,
+            overwrite=args.overwrite,
+            recipe=_read_recipe(args.recipe) if args.recipe else None,
+            exemplars_dir=args.exemplars,
+            exemplar_weight=settings.DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
+            sanitize=args.sanitize,
+        )
+        _check_root_files(args.out, [system.name for system in systems], args.overwrite)
+        stale = args.out.is_dir() and root_files_stale(args.out)
         try:
-            systems = resolve(args.configs, args.spec)
-            recipe = _read_recipe(args.recipe) if args.recipe else None
-            written = generate(
-                systems,
-                args.out,
-                seed=args.seed,
-                train_size=args.train_size,
-                test_size=args.test_size,
-                workers=args.workers,
-                overwrite=args.overwrite,
-                recipe=recipe,
-                exemplars_dir=args.exemplars,
-                exemplar_weight=DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
-                sanitize=args.sanitize,
-            )
-            if spec_file is not None:  # beside the config it made, so that --spec repeats the run
-                spec_file.replace(args.out / f"{digit_set.name}.spec.toml")
-                print(args.out / f"{digit_set.name}.spec.toml", file=sys.stderr)
-        finally:
-            if spec_file is not None:
-                spec_file.unlink(missing_ok=True)
-        for folder in written:
-            print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
-            print(folder)
-        _warn_about_spec_configs(systems, args.out)
-    elif args.command == "preview":
-        from generator.evaluation.preview import write_preview
-
-        (system,) = resolve([args.config], args.spec)
-        if args.out.is_dir():
-            raise InputError(f"--out {args.out} is a folder; give the PNG file to write, such as {args.out / 'x.png'}")
-        if args.out.exists() and not args.overwrite:
-            raise InputError(f"--out {args.out} already exists; pass --overwrite to replace it")
-        folder = next((parent for parent in args.out.parents if parent.exists()), None)
-        if folder is not None and not folder.is_dir():
-            raise InputError(f"--out {args.out}: {folder} is a file, not a folder; write the PNG elsewhere")
-        if args.samples_per_class < 1:
-            raise InputError(f"--samples-per-class {args.samples_per_class} must be at least 1")
-        args.out.parent.mkdir(parents=True, exist_ok=True)  # as generate makes its --out
-        write_preview(system, args.out, args.samples_per_class, args.seed)
-        print(args.out)
-    elif args.command == "numerals":
-        from generator.synthesis import numerals
-
-        fonts = numerals.installed_fonts()
-        print(f"{'name':28} {'zero':8} {'script':26} fonts")
-        for digit_set in numerals.digit_sets():
-            script = f"{digit_set.script} ({digit_set.iso15924})"
-            count = numerals.count_covering(fonts, digit_set.code_points)
-            print(f"{digit_set.name:28} {format_code_point(digit_set.zero):8} {script:26} {count}")
-        folders = ", ".join(str(folder) for folder in numerals.font_dirs())
-        print(f"fonts: installed fonts that map all ten digits, under {folders}", file=sys.stderr)
-    elif args.command in DOWNSTREAM_COMMANDS:
-        _run_downstream_command(args)
-    elif args.command == "push":
-        from generator.repository import publish
-
-        publish.push(args)
-    elif args.command == "collect":
-        from generator.collect import command as collect_command
-
-        collect_command.run(args)
+            written = generate(systems, args.out, generation)
+        except InputError:
+            _repair_root_files(args.out, args.overwrite, systems)
+            raise
+        _write_root_files(args.out, args.overwrite, systems)
+        if stale:
+            print(f"{PROG}: rewrote the root files of {args.out}, which did not describe its configs", file=sys.stderr)
+        if spec_file is not None:  # beside the config it made, so that --spec repeats the run
+            spec_file.replace(args.out / f"{digit_set.name}.spec.toml")
+            print(args.out / f"{digit_set.name}.spec.toml", file=sys.stderr)
+    finally:
+        if spec_file is not None:
+            spec_file.unlink(missing_ok=True)
+    for folder in written:
+        print(sanitation_summary(read_metadata(folder)), file=sys.stderr)
+        print(folder)
+    _warn_about_spec_configs(systems, args.out)
 
 
 def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSet]:
     """Builds the spec of a Unicode digit set from the installed fonts; writes it to a temporary file in ``out``."""
-    import tempfile
-
-    from generator.synthesis import numerals
+    from generator.synthesis import numerals  # on use: its design check brings albumentations
 
     digit_set = numerals.find_digit_set(name)
     if digit_set.name in DEFAULT_CONFIGS:
@@ -212,9 +241,7 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
             f"--numerals {name}: no installed font draws all ten {digit_set.name} digits (looked in {folders}); "
             f"install one, or list font folders in ${numerals.FONT_DIRS_ENV}"
         )
-    final = out / f"{digit_set.name}.spec.toml"
-    if final.exists() and not overwrite:
-        raise InputError(f"{final} already exists; pass --overwrite to replace it")
+    check_output_paths(None, [out / f"{digit_set.name}.spec.toml"], overwrite)
     print(f"{digit_set.name}: {len(fonts)} font design(s) installed", file=sys.stderr)
     if len(fonts) == 1:
         numerals.warn(f"{digit_set.name} has one design only, {fonts[0].name}: every image is drawn from one font")
@@ -224,141 +251,15 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     return Path(file.name), digit_set
 
 
-# --- downstream commands: they use a generated build (baseline, evaluate-real, export, figures, stats) ------------
+def _read_recipe(path: Path):
+    from generator.synthesis.recipe import load_recipe  # on use: albumentations
 
-DOWNSTREAM_COMMANDS = ("baseline", "evaluate-real", "export", "figures", "stats")
-DEFAULT_REAL_OUT = Path("build/evaluate_real")
-
-
-def _add_downstream_commands(commands: argparse._SubParsersAction) -> None:
-    from generator.evaluation.baseline import TrainingSettings  # imports without PyTorch
-    from generator.repository.export import FORMATS
-
-    from_help = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
-    defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
-
-    def training_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--epochs", type=int, default=defaults.epochs, metavar="N", help=f"default: {defaults.epochs}"
-        )
-        command.add_argument("--seed", type=int, default=defaults.seed, help="seeds weights and shuffling (default: 0)")
-        command.add_argument(
-            "--batch-size", type=int, default=defaults.batch_size, metavar="N", help=f"default: {defaults.batch_size}"
-        )
-
-    base = commands.add_parser("baseline", help="train LeNet-5 on a config and write its baseline.json")
-    base.add_argument("config")
-    base.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
-    training_options(base)
-    base.add_argument("--overwrite", action="store_true", help="replace an existing baseline.json")
-
-    real = commands.add_parser("evaluate-real", help="train on a config, test on real handwritten digits")
-    real.add_argument("config")
-    real.add_argument(
-        "--real", type=Path, required=True, metavar="DIR|FILE.npz", help="class subfolders, or x/y arrays"
-    )
-    real.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
-    real.add_argument("--out", type=Path, metavar="DIR", help=f"default: {DEFAULT_REAL_OUT}")
-    training_options(real)
-    real.add_argument("--no-denoise", dest="denoise", action="store_false", help="no median filter, no noise margin")
-    real.add_argument("--overwrite", action="store_true", help="replace existing results")
-
-    export = commands.add_parser("export", help="write a config as MNIST's IDX files or a Keras-style .npz")
-    export.add_argument("config")
-    export.add_argument("--format", dest="file_format", choices=FORMATS, required=True)
-    export.add_argument("--out", type=Path, required=True, metavar="DIR")
-    export.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
-    export.add_argument("--overwrite", action="store_true", help="replace existing files")
-
-    figs = commands.add_parser("figures", help="draw a config's exemplars, samples, class means and deformation sweep")
-    figs.add_argument("config")
-    figs.add_argument("--out", type=Path, required=True, metavar="DIR")
-    figs.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
-    figs.add_argument("--spec", action="append", type=Path, metavar="FILE")
-    figs.add_argument("--seed", type=int, default=0, help="picks the random samples (default: 0)")
-    figs.add_argument("--overwrite", action="store_true", help="replace existing figures")
-
-    stats = commands.add_parser("stats", help="Morpho-MNIST shape measures per class, beside real digits if given")
-    stats.add_argument("config")
-    stats.add_argument("--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=from_help)
-    stats.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
-    stats.add_argument("--real", type=Path, metavar="DIR|FILE.npz", help="real digits: class subfolders, or x/y arrays")
-    stats.add_argument("--out", type=Path, metavar="DIR", help="write <config>-stats.json and <config>-stats.png here")
-    stats.add_argument("--overwrite", action="store_true", help="replace existing files")
+    if not path.is_file():
+        raise InputError(f"--recipe {path} does not exist; give a recipe.json saved by albumentations.save")
+    return load_recipe(path)
 
 
-def _run_downstream_command(args: argparse.Namespace) -> None:
-    check_config_name(args.config)
-    # Imported on use: the baseline's modules need PyTorch, which generating does not.
-    if args.command == "baseline":
-        from generator.evaluation.baseline import BASELINE_FILE, TrainingSettings, run_baseline
-        from generator.layout import config_folders
-        from generator.repository.card import root_paths, write_repository_files
-        from generator.repository.output import check_root_paths, hold
-
-        configs = [folder.name for folder in config_folders(args.build_dir)] if args.build_dir.is_dir() else []
-        # The card is rewritten at the end: refuse now, not after training, if a root file is not the tool's.
-        check_root_paths(args.build_dir, root_paths(configs), overwrite=args.overwrite)
-        settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
-        results = run_baseline(
-            args.config, args.build_dir, settings, overwrite=args.overwrite, on_epoch=_epoch_printer(settings.epochs)
-        )
-        paper = results["paper_accuracy"]
-        print(
-            f"{args.config}: test accuracy {results['test_accuracy']:.2%}"
-            + (f" (paper: {paper:.2%})" if paper is not None else "")
-            + f", {settings.epochs} epochs in {results['train_seconds']:.0f} s"
-        )
-        print(args.build_dir / args.config / BASELINE_FILE)
-        with hold(args.build_dir, create=False, flag="--from"):
-            # The card's baseline table renders from baseline.json.
-            write_repository_files(args.build_dir, overwrite=args.overwrite)
-    elif args.command == "evaluate-real":
-        from generator.evaluation.baseline import TrainingSettings
-        from generator.evaluation.realdata import evaluate_real, output_paths, per_class_table
-
-        settings = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
-        out = args.out or DEFAULT_REAL_OUT
-        results = evaluate_real(
-            args.config,
-            args.real,
-            out,
-            args.build_dir,
-            settings,
-            denoise=args.denoise,
-            overwrite=args.overwrite,
-            on_epoch=_epoch_printer(settings.epochs),
-        )
-        print(
-            f"{args.config}: {results['real_accuracy']:.2%} of {results['real_examples']} real images "
-            f"(generated test split: {results['synthetic_test_accuracy']:.2%})"
-        )
-        print(per_class_table(results["per_class"]))
-        for path in output_paths(args.config, out):
-            print(path)
-    elif args.command == "export":
-        from generator.repository.export import export_config
-
-        for path in export_config(args.config, args.file_format, args.out, args.build_dir, overwrite=args.overwrite):
-            print(path)
-    elif args.command == "figures":
-        from generator.evaluation.figures import write_figures
-
-        (system,) = resolve([args.config], args.spec)
-        for path in write_figures(system, args.out, args.build_dir, seed=args.seed, overwrite=args.overwrite):
-            print(path)
-    elif args.command == "stats":
-        from generator.evaluation.stats import run_stats
-
-        result = run_stats(
-            args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
-        )
-        print(result.table)
-        for path in result.written:
-            print(path)
-
-
-def _warn_about_spec_configs(systems: list, out: Path) -> None:
+def _warn_about_spec_configs(systems: list[NumeralSystem], out: Path) -> None:
     """A note when a config from a spec file lands in the default build folder, the repository a push publishes.
 
     The card describes every config in the folder, so the folder keeps loading as it is; the note says that a
@@ -377,12 +278,162 @@ def _warn_about_spec_configs(systems: list, out: Path) -> None:
         )
 
 
-def _read_recipe(path: Path):
-    from generator.synthesis.recipe import load_recipe
+def _preview_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("config")
+    command.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    command.add_argument("--spec", action="append", type=Path, metavar="FILE")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--samples-per-class", type=int, default=8, metavar="N")
+    command.add_argument("--overwrite", action="store_true", help="replace FILE.png if it exists")
 
-    if not path.is_file():
-        raise InputError(f"--recipe {path} does not exist; give a recipe.json saved by albumentations.save")
-    return load_recipe(path)
+
+def _preview(args: argparse.Namespace) -> None:
+    from generator.evaluation.preview import write_preview  # on use: albumentations
+
+    (system,) = resolve([args.config], args.spec)
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out} is a folder; give the PNG file to write, such as {args.out / 'x.png'}")
+    check_output_paths(None, [args.out], args.overwrite)
+    folder = next((parent for parent in args.out.parents if parent.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise InputError(f"--out {args.out}: {folder} is a file, not a folder; write the PNG elsewhere")
+    if args.samples_per_class < 1:
+        raise InputError(f"--samples-per-class {args.samples_per_class} must be at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # as generate makes its --out
+    write_preview(system, args.out, args.samples_per_class, args.seed)
+    print(args.out)
+
+
+def _numerals(args: argparse.Namespace) -> None:
+    from generator.synthesis import numerals  # on use: its design check brings albumentations
+
+    fonts = numerals.installed_fonts()
+    print(f"{'name':28} {'zero':8} {'script':26} fonts")
+    for digit_set in numerals.digit_sets():
+        script = f"{digit_set.script} ({digit_set.iso15924})"
+        count = numerals.count_covering(fonts, digit_set.code_points)
+        print(f"{digit_set.name:28} {format_code_point(digit_set.zero):8} {script:26} {count}")
+    folders = ", ".join(str(folder) for folder in numerals.font_dirs())
+    print(f"fonts: installed fonts that map all ten digits, under {folders}", file=sys.stderr)
+
+
+# --- the dataset repository's root files -------------------------------------------------------------------------
+
+
+def _check_root_files(out: Path, configs: list[str], overwrite: bool) -> None:
+    """Refuses now, before the long work, a root file that the command would rewrite and that is not the tool's."""
+    from generator.repository.card import root_paths  # on use: the card renders with albumentations
+
+    present = [folder.name for folder in config_folders(out)] if out.is_dir() else []
+    check_root_paths(out, root_paths(sorted({*present, *configs})), overwrite)
+
+
+def _write_root_files(
+    out: Path, overwrite: bool, systems: list[NumeralSystem] | None = None, flag: str = "--out"
+) -> None:
+    """Rewrites the card, sample grids and builder script for every config now in ``out``, holding its lock.
+
+    ``systems`` from spec files lend their fonts to the sample grids' glyph rows.
+    """
+    from generator.repository.card import write_repository_files  # on use: the card renders with albumentations
+
+    with hold(out, create=False, flag=flag):
+        write_repository_files(out, systems=systems, overwrite=overwrite)
+
+
+def _repair_root_files(out: Path, overwrite: bool, systems: list[NumeralSystem]) -> None:
+    """After a failed run: root files that an interrupted one left describing other configs are put right."""
+    if not out.is_dir() or not root_files_stale(out):
+        return
+    with contextlib.suppress(InputError):  # the run's own error is the one to report
+        _write_root_files(out, overwrite, systems)
+        print(f"{PROG}: rewrote the root files of {out}, which did not describe its configs", file=sys.stderr)
+
+
+# --- commands on a generated build: baseline, evaluate-real, export, figures, stats ------------------------------
+
+
+def _training_options(command: argparse.ArgumentParser) -> None:
+    from generator.evaluation.baseline import TrainingSettings  # here: it reads parquet, which workers never need
+
+    defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
+    command.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N", help=f"default: {defaults.epochs}")
+    command.add_argument("--seed", type=int, default=defaults.seed, help="seeds weights and shuffling (default: 0)")
+    command.add_argument(
+        "--batch-size", type=int, default=defaults.batch_size, metavar="N", help=f"default: {defaults.batch_size}"
+    )
+
+
+def _from_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--from", dest="build_dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR", help=FROM_HELP
+    )
+
+
+def _baseline_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("config")
+    _from_option(command)
+    _training_options(command)
+    command.add_argument("--overwrite", action="store_true", help="replace an existing baseline.json")
+
+
+def _baseline(args: argparse.Namespace) -> None:
+    from generator.evaluation.baseline import BASELINE_FILE, TrainingSettings, run_baseline  # on use: PyTorch
+
+    check_config_name(args.config)
+    configs = [folder.name for folder in config_folders(args.build_dir)] if args.build_dir.is_dir() else []
+    # The card is rewritten at the end: refuse now, not after training, if a root file is not the tool's.
+    _check_root_files(args.build_dir, configs, args.overwrite)
+    training = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
+    results = run_baseline(
+        args.config, args.build_dir, training, overwrite=args.overwrite, on_epoch=_epoch_printer(training.epochs)
+    )
+    paper = results["paper_accuracy"]
+    print(
+        f"{args.config}: test accuracy {results['test_accuracy']:.2%}"
+        + (f" (paper: {paper:.2%})" if paper is not None else "")
+        + f", {training.epochs} epochs in {results['train_seconds']:.0f} s"
+    )
+    print(args.build_dir / args.config / BASELINE_FILE)
+    _write_root_files(args.build_dir, args.overwrite, flag="--from")  # the card's baseline table reads it
+
+
+def _evaluate_real_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("config")
+    command.add_argument(
+        "--real", type=Path, required=True, metavar="DIR|FILE.npz", help="class subfolders, or x/y arrays"
+    )
+    _from_option(command)
+    command.add_argument("--out", type=Path, metavar="DIR", help=f"default: {DEFAULT_REAL_OUT}")
+    _training_options(command)
+    command.add_argument("--no-denoise", dest="denoise", action="store_false", help="no median filter, no noise margin")
+    command.add_argument("--overwrite", action="store_true", help="replace existing results")
+
+
+def _evaluate_real(args: argparse.Namespace) -> None:
+    from generator.evaluation.baseline import TrainingSettings  # on use: PyTorch
+    from generator.evaluation.realdata import evaluate_real, output_paths, per_class_table
+
+    check_config_name(args.config)
+    training = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
+    out = args.out or DEFAULT_REAL_OUT
+    results = evaluate_real(
+        args.config,
+        args.real,
+        out,
+        args.build_dir,
+        training,
+        denoise=args.denoise,
+        overwrite=args.overwrite,
+        on_epoch=_epoch_printer(training.epochs),
+    )
+    print(
+        f"{args.config}: {results['real_accuracy']:.2%} of {results['real_examples']} real images "
+        f"(generated test split: {results['synthetic_test_accuracy']:.2%})"
+    )
+    print(per_class_table(results["per_class"]))
+    for path in output_paths(args.config, out):
+        print(path)
 
 
 def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
@@ -392,31 +443,168 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
     return report
 
 
-# The exit status of a run stopped by Ctrl-C, as a shell reports one killed by SIGINT.
-EXIT_INTERRUPTED = 130
-# Commands that never use PyTorch. albumentations and datasets import it whenever it is installed, for
-# transforms and formats these commands never call, and it costs seconds at every start; so, as generation
-# workers do (generator/synthesis/worker.py), these commands mark it absent while they run.
-_WITHOUT_TORCH = ("generate", "preview", "export", "figures", "stats", "push")
+def _export_arguments(command: argparse.ArgumentParser) -> None:
+    from generator.repository.export import FORMATS  # here: it reads parquet, which workers never need
+
+    command.add_argument("config")
+    command.add_argument("--format", dest="file_format", choices=FORMATS, required=True)
+    command.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _from_option(command)
+    command.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs a command; returns 0, 2 after bad input (one line on stderr), or 130 after Ctrl-C (one line)."""
-    try:
-        args = build_parser().parse_args(argv)
-        block_torch = args.command in _WITHOUT_TORCH and "torch" not in sys.modules
-        if block_torch:
-            sys.modules["torch"] = None  # type: ignore[assignment]
-        try:
-            run(args)
-        finally:
-            if block_torch and sys.modules.get("torch", 0) is None:
-                del sys.modules["torch"]
-    except InputError as exc:
-        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        # Every writer cleans up on the way out (partial folders, temporary files, the lock), so this is all.
-        print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
+def _export(args: argparse.Namespace) -> None:
+    from generator.repository.export import export_config  # on use: datasets
+
+    check_config_name(args.config)
+    for path in export_config(args.config, args.file_format, args.out, args.build_dir, overwrite=args.overwrite):
+        print(path)
+
+
+def _figures_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("config")
+    command.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _from_option(command)
+    command.add_argument("--spec", action="append", type=Path, metavar="FILE")
+    command.add_argument("--seed", type=int, default=0, help="picks the random samples (default: 0)")
+    command.add_argument("--overwrite", action="store_true", help="replace existing figures")
+
+
+def _figures(args: argparse.Namespace) -> None:
+    from generator.evaluation.figures import write_figures  # on use: albumentations
+
+    check_config_name(args.config)
+    (system,) = resolve([args.config], args.spec)
+    for path in write_figures(system, args.out, args.build_dir, seed=args.seed, overwrite=args.overwrite):
+        print(path)
+
+
+def _stats_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("config")
+    _from_option(command)
+    command.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
+    command.add_argument(
+        "--real", type=Path, metavar="DIR|FILE.npz", help="real digits: class subfolders, or x/y arrays"
+    )
+    command.add_argument(
+        "--out", type=Path, metavar="DIR", help="write <config>-stats.json and <config>-stats.png here"
+    )
+    command.add_argument("--overwrite", action="store_true", help="replace existing files")
+
+
+def _stats(args: argparse.Namespace) -> None:
+    from generator.evaluation.stats import run_stats  # on use: albumentations
+
+    check_config_name(args.config)
+    result = run_stats(
+        args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
+    )
+    print(result.table)
+    for path in result.written:
+        print(path)
+
+
+# --- push, collect -----------------------------------------------------------------------------------------------
+
+
+def add_push_arguments(command: argparse.ArgumentParser) -> None:
+    """The options of ``afro-mnist push`` (and of ``scripts/push_to_hub.py``), read by ``hub_target``."""
+    command.add_argument(
+        "--repo-id",
+        default=settings.REPO_ID,
+        metavar="OWNER/NAME",
+        help=f"the Hub dataset repository (default: {settings.REPO_ID}, set in generator/settings.py)",
+    )
+    command.add_argument("--configs", nargs="+", metavar="NAME", help="configs to push (default: all in --from)")
+    command.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=DEFAULT_BUILD_DIR,
+        metavar="DIR",
+        help=f"default: {DEFAULT_BUILD_DIR}",
+    )
+    command.add_argument("--revision", metavar="BRANCH", help="branch to commit to (default: main)")
+    command.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
+    command.add_argument(
+        "--private",
+        action="store_true",
+        help="refuse to publish unless the repository is private (the push never creates or changes a repository)",
+    )
+    command.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the local files and list those the push would send; no token, no request",
+    )
+    command.add_argument(
+        "--endpoint", metavar="URL", help=f"the Hub's address (default: $HF_ENDPOINT, else {settings.HUB_ENDPOINT})"
+    )
+    command.add_argument(
+        "--timeout",
+        type=float,
+        default=settings.PUSH_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"how long each request may wait for the Hub (default: {settings.PUSH_TIMEOUT_S:.0f})",
+    )
+
+
+def hub_target(args: argparse.Namespace) -> HubTarget:
+    """Where the parsed push options send a push."""
+    from generator.repository.publish import HubTarget  # on use: huggingface_hub, and the card's albumentations
+
+    return HubTarget(
+        repo_id=args.repo_id,
+        revision=args.revision,
+        create_pr=args.create_pr,
+        private=args.private,
+        endpoint=args.endpoint,
+        timeout=args.timeout,
+    )
+
+
+def _push(args: argparse.Namespace) -> None:
+    from generator.repository.publish import push  # on use: huggingface_hub, and the card's albumentations
+
+    push(args.source, args.configs, hub_target(args), dry_run=args.dry_run)
+
+
+def _collect(args: argparse.Namespace) -> None:
+    collect_command.run(args)
+    if args.collect_command == "export" and args.file_format == "parquet":
+        _write_root_files(args.out, overwrite=False)  # the card gains a section for each handwritten config
+
+
+COMMANDS: dict[str, Command] = {
+    "generate": Command("generate configs as parquet shards", _generate_arguments, _generate, hides_torch=True),
+    "preview": Command(
+        "write a PNG of a config's exemplars and samples", _preview_arguments, _preview, hides_torch=True
+    ),
+    "numerals": Command(
+        "list Unicode's decimal digit sets and the installed fonts covering each", lambda command: None, _numerals
+    ),
+    "baseline": Command("train LeNet-5 on a config and write its baseline.json", _baseline_arguments, _baseline),
+    "evaluate-real": Command(
+        "train on a config, test on real handwritten digits", _evaluate_real_arguments, _evaluate_real
+    ),
+    "export": Command(
+        "write a config as MNIST's IDX files or a Keras-style .npz", _export_arguments, _export, hides_torch=True
+    ),
+    "figures": Command(
+        "draw a config's exemplars, samples, class means and deformation sweep",
+        _figures_arguments,
+        _figures,
+        hides_torch=True,
+    ),
+    "stats": Command(
+        "Morpho-MNIST shape measures per class, beside real digits if given",
+        _stats_arguments,
+        _stats,
+        hides_torch=True,
+    ),
+    "push": Command(
+        "publish configs to a Hub dataset repository in one commit", add_push_arguments, _push, hides_torch=True
+    ),
+    "collect": Command(
+        "collect real handwriting: serve a drawing page, review, export", collect_command.add_arguments, _collect
+    ),
+}

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -28,10 +28,9 @@ from tqdm import tqdm
 
 import generator
 from generator.errors import InputError
-from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, config_folders, sha256_file
+from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, check_output_paths, sha256_file
 from generator.registry import NumeralSystem, system_metadata
-from generator.repository.card import root_paths, write_repository_files
-from generator.repository.output import PARTIAL_PREFIX, REPLACED_PREFIX, check_root_paths, hold, repair
+from generator.repository.output import PARTIAL_PREFIX, REPLACED_PREFIX, hold, repair
 from generator.repository.shards import SPLITS, ShardInfo, ShardWriter, shard_name
 from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.synthesis import worker
@@ -129,43 +128,56 @@ def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool, befo
 
     Raises:
         InputError: ``out`` is a file; a config's path is a link or a file (always); a config exists (without
-            ``overwrite``); a root file the run rewrites was not written by the tool (without ``overwrite``).
+            ``overwrite``).
     """
     if out.is_symlink() and not out.exists():
         raise InputError(f"--out {out} is a broken link; give a folder")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
+    check_output_paths(out, [], overwrite)
     if not out.is_dir():
         return
     if (out / METADATA_FILE).exists():
         raise InputError(f"--out {out} is a config folder (it holds {METADATA_FILE}); give the folder above it")
-    for system in systems:
-        final = out / system.name
+    finals = [out / system.name for system in systems]
+    for final in finals:
         if final.is_symlink() or (final.exists() and not final.is_dir()):
             raise InputError(f"{final} is a link or a file, not a config folder; move it out of {out}")
-        if final.exists() and not overwrite and not before_repair:
-            raise InputError(f"output {final} already exists; pass --overwrite to replace it")
-    configs = sorted({folder.name for folder in config_folders(out)} | {system.name for system in systems})
-    check_root_paths(out, root_paths(configs), overwrite)
+    check_output_paths(out, [] if before_repair else finals, overwrite)
 
 
-def generate(
-    systems: list[NumeralSystem],
-    out: Path,
-    *,
-    seed: int = 0,
-    train_size: int = DEFAULT_TRAIN_SIZE,
-    test_size: int = DEFAULT_TEST_SIZE,
-    workers: int | None = None,
-    overwrite: bool = False,
-    progress: bool = True,
-    chunk_size: int = CHUNK_SIZE,
-    rows_per_shard: int = ROWS_PER_SHARD,
-    recipe: A.Compose | None = None,
-    exemplars_dir: Path | None = None,
-    exemplar_weight: float = DEFAULT_WEIGHT,
-    sanitize: bool = True,
-) -> list[Path]:
+@dataclass(frozen=True)
+class GenerateSettings:
+    """How a run generates, whatever the systems and the folder: the options of ``afro-mnist generate``.
+
+    Attributes:
+        seed: with the version, fixes every byte of the output.
+        train_size: images in train, a multiple of every class count.
+        test_size: images in test, likewise.
+        workers: worker processes (None: one per core); never changes the output.
+        overwrite: replace configs that exist in the folder.
+        progress: a progress bar on a terminal, one line per split in a log.
+        chunk_size: images per worker task and parquet row group.
+        rows_per_shard: images per shard, a multiple of ``chunk_size``.
+        recipe: the albumentations pipeline (None: ``default_recipe()``).
+        exemplars_dir: handwritten seeds, one subfolder per class name (one config at a time).
+        exemplar_weight: the share of images drawn from the seeds.
+        sanitize: redraw samples that left their class.
+    """
+
+    seed: int = 0
+    train_size: int = DEFAULT_TRAIN_SIZE
+    test_size: int = DEFAULT_TEST_SIZE
+    workers: int | None = None
+    overwrite: bool = False
+    progress: bool = True
+    chunk_size: int = CHUNK_SIZE
+    rows_per_shard: int = ROWS_PER_SHARD
+    recipe: A.Compose | None = None
+    exemplars_dir: Path | None = None
+    exemplar_weight: float = DEFAULT_WEIGHT
+    sanitize: bool = True
+
+
+def generate(systems: list[NumeralSystem], out: Path, settings: GenerateSettings | None = None) -> list[Path]:
     """Generates one folder per numeral system under ``out`` and returns their paths.
 
     Every input is checked before anything is written: a bad size, seed, font, recipe or an existing
@@ -173,63 +185,54 @@ def generate(
     created is removed again). One run at a time writes into ``out`` (see ``generator.repository.output``); a
     run first repairs what an interrupted one left there.
 
+    The configs are all it writes: the repository's root files (card, sample grids, builder script) are the
+    caller's to write once the configs are in place, with ``generator.repository.card.write_repository_files``,
+    as ``afro-mnist generate`` does.
+
     Raises:
         InputError: bad input, as above, or a folder in use by another run.
     """
-    if workers is None:
-        workers = len(os.sched_getaffinity(0))
+    settings = settings or GenerateSettings()
+    workers = settings.workers if settings.workers is not None else len(os.sched_getaffinity(0))
     if workers < 1:
         raise InputError(f"--workers {workers} must be at least 1")
-    if seed < 0:
-        raise InputError(f"--seed {seed} must be a non-negative integer")
-    if rows_per_shard % chunk_size:
-        raise ValueError(f"rows_per_shard={rows_per_shard} must be a multiple of chunk_size={chunk_size}")
-    check_sizes(systems, train_size, test_size)
-    check_plan_fits((train_size + test_size) * len(systems))
-    if exemplars_dir is not None:
-        check_weight(exemplar_weight)
+    if settings.seed < 0:
+        raise InputError(f"--seed {settings.seed} must be a non-negative integer")
+    if settings.rows_per_shard % settings.chunk_size:
+        raise ValueError(
+            f"rows_per_shard={settings.rows_per_shard} must be a multiple of chunk_size={settings.chunk_size}"
+        )
+    check_sizes(systems, settings.train_size, settings.test_size)
+    check_plan_fits((settings.train_size + settings.test_size) * len(systems))
+    if settings.exemplars_dir is not None:
+        check_weight(settings.exemplar_weight)
         if len(systems) != 1:
             names = " ".join(system.name for system in systems)
             raise InputError(
-                f"--exemplars {exemplars_dir} serves one config, not {names}; pass --configs with one name"
+                f"--exemplars {settings.exemplars_dir} serves one config, not {names}; pass --configs with one name"
             )
+    recipe = settings.recipe
     if recipe is not None and not isinstance(recipe, A.Compose):
         raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
-    check_outputs(out, systems, overwrite, before_repair=True)
-    recipe = recipe if recipe is not None else default_recipe()
+    check_outputs(out, systems, settings.overwrite, before_repair=True)
+    settings = replace(settings, workers=workers, recipe=recipe if recipe is not None else default_recipe())
     with hold(out):
-        repaired = repair(out, lambda: write_repository_files(out, overwrite=overwrite))
+        repaired = repair(out)
         if repaired:
             print(f"afro-mnist: {out} held what an interrupted run left: {'; '.join(repaired)}", file=sys.stderr)
-        check_outputs(out, systems, overwrite)  # again, now that no other run can change it
-        return _generate_locked(
-            systems, out, seed, {"train": train_size, "test": test_size}, workers, overwrite, progress,
-            chunk_size, rows_per_shard, recipe, exemplars_dir, exemplar_weight, sanitize,
-        )  # fmt: skip
+        check_outputs(out, systems, settings.overwrite)  # again, now that no other run can change it
+        return _generate_locked(systems, out, settings)
 
 
-def _generate_locked(
-    systems: list[NumeralSystem],
-    out: Path,
-    seed: int,
-    sizes: dict[str, int],
-    workers: int,
-    overwrite: bool,
-    progress: bool,
-    chunk_size: int,
-    rows_per_shard: int,
-    recipe: A.Compose,
-    exemplars_dir: Path | None,
-    exemplar_weight: float,
-    sanitize: bool,
-) -> list[Path]:
+def _generate_locked(systems: list[NumeralSystem], out: Path, settings: GenerateSettings) -> list[Path]:
+    recipe, sizes = settings.recipe, {"train": settings.train_size, "test": settings.test_size}
     canvases = {system.name: exemplar_canvases(system) for system in systems}  # checks every font
     check_recipe(recipe, canvases[systems[0].name][0][0])
     exemplars: dict[str, Exemplars] = {}
     seed_sets: dict[str, SeedSet] = {}
     for system in systems:
         exemplars[system.name], seeds = _exemplars(
-            system, recipe, exemplars_dir, exemplar_weight, sanitize, canvases[system.name]
+            system, recipe, settings.exemplars_dir, settings.exemplar_weight, settings.sanitize, canvases[system.name]
         )
         if seeds is not None:
             seed_sets[system.name] = seeds
@@ -241,10 +244,17 @@ def _generate_locked(
         for system in systems
         for split in SPLITS
         for chunk in plan_chunks(
-            system, split, sizes[split], seed, chunk_size, rows_per_shard, seed_sets.get(system.name)
+            system,
+            split,
+            sizes[split],
+            settings.seed,
+            settings.chunk_size,
+            settings.rows_per_shard,
+            seed_sets.get(system.name),
         )
     ]
-    rendered = _render_all(chunks, exemplars, recipe_dict, worker_count(workers, len(chunks)))
+    rendered = _render_all(chunks, exemplars, recipe_dict, worker_count(settings.workers, len(chunks)))
+    progress = settings.progress
     bar = tqdm(total=sum(sizes.values()) * len(systems), unit="img", disable=None if progress else True)
     # tqdm draws only on a terminal; in a log (make dataset > log) each finished split gets one line instead.
     log_lines = progress and bar.disable
@@ -259,15 +269,13 @@ def _generate_locked(
                     partial.mkdir()
                     save_recipe(recipe, partial / RECIPE_FILE)
                     shards, redraws = _write_shards(
-                        system, partial, config_chunks, rendered, sizes, rows_per_shard, bar, log_lines
+                        system, partial, config_chunks, rendered, sizes, settings.rows_per_shard, bar, log_lines
                     )
-                    metadata = _metadata(
-                        system, seed, sizes, shards, partial / RECIPE_FILE, chunk_size, rows_per_shard, families
-                    )
+                    metadata = _metadata(system, settings, sizes, shards, partial / RECIPE_FILE, families)
                     metadata["exemplars"] = _exemplars_metadata(
                         system, seed_sets.get(system.name), exemplars[system.name].canvases
                     )
-                    metadata["sanitation"] = _sanitation_metadata(system, sanitize, sizes, redraws)
+                    metadata["sanitation"] = _sanitation_metadata(system, settings.sanitize, sizes, redraws)
                     # The metadata file is written last: a folder without it never passes as complete.
                     text = json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"
                     (partial / METADATA_FILE).write_text(text, encoding="utf-8")
@@ -281,8 +289,6 @@ def _generate_locked(
                     shutil.rmtree(partial, ignore_errors=True)  # gone already once published
     finally:
         rendered.close()  # stops the worker pool at once if the run ends early
-    # The card, sample grids and builder script describe every config now in ``out``.
-    write_repository_files(out, systems=systems, overwrite=overwrite)
     return written
 
 
@@ -378,12 +384,10 @@ def _publish(partial: Path, final: Path) -> Path:
 
 def _metadata(
     system: NumeralSystem,
-    seed: int,
+    settings: GenerateSettings,
     sizes: dict[str, int],
     shards: dict[str, list[ShardInfo]],
     recipe_path: Path,
-    chunk_size: int,
-    rows_per_shard: int,
     families: dict[str, list[str]],
 ) -> dict:
     """Everything needed to trust, cite and rerun a config; nothing that differs between machines."""
@@ -392,7 +396,7 @@ def _metadata(
         "generator": {"name": "afro-mnist", "version": generator.__version__},
         "libraries": {name: version(name) for name in _OUTPUT_LIBRARIES},
         "numeral_system": system_metadata(system),
-        "seed": seed,
+        "seed": settings.seed,
         "image": {
             "shape": [FRAME, FRAME],
             "dtype": "uint8",
@@ -402,8 +406,8 @@ def _metadata(
             "working_size": WORKING_SIZE,
             "working_box": WORKING_BOX,
         },
-        "chunk_size": chunk_size,
-        "rows_per_shard": rows_per_shard,
+        "chunk_size": settings.chunk_size,
+        "rows_per_shard": settings.rows_per_shard,
         "fonts": [
             {"file": path.name, "family": family, "sha256": sha256_file(path)} | _excluded_metadata(system, font)
             for font, (path, family) in enumerate(zip(system.fonts, families[system.name], strict=True))

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from generator.errors import InputError
@@ -59,6 +60,19 @@ def check_label(text: object, what: str) -> str | None:
     if not text.isprintable() or any(char in text for char in "<>`|\\"):
         return f"{what} {text!r} holds a line break, control character or one of < > ` | \\; use plain text"
     return None
+
+
+def check_output_paths(out: Path | None, paths: Iterable[Path], overwrite: bool) -> None:
+    """Refuses, before anything is written, an ``--out`` folder that is a file, or an output that exists.
+
+    Raises:
+        InputError: ``out`` is a file; or one of ``paths`` exists and ``overwrite`` is not set.
+    """
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    existing = [] if overwrite else [path for path in paths if path.exists()]
+    if existing:
+        raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
 
 
 def format_code_point(code_point: int) -> str:

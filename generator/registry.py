@@ -241,7 +241,8 @@ def _expand(spec_path: Path, entry: str, code_points: tuple[int, ...]) -> list[P
     A font named by a folder or glob that lacks a code point or draws an empty glyph is skipped with
     a warning; a font named on its own is checked later, and such a font is an error.
     """
-    from generator.synthesis import numerals  # it reads fonts, which import this module
+    # On use: numerals brings the design check and albumentations, which imports PyTorch (seconds) where installed.
+    from generator.synthesis import numerals
 
     base = spec_path.parent
     if not numerals.is_pattern(entry, base):

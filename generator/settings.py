@@ -21,6 +21,8 @@ PAPER_URL = f"https://arxiv.org/abs/{PAPER_ARXIV_ID}"
 HUB_ENDPOINT = "https://huggingface.co"
 # Seconds a download waits for the Hub before it gives up with an error, instead of hanging.
 DOWNLOAD_TIMEOUT_S = 30
+# Seconds each request of a push may wait for the Hub (``afro-mnist push --timeout``).
+PUSH_TIMEOUT_S = 60.0
 
 
 def dataset_url(repo_id: str = REPO_ID, endpoint: str = HUB_ENDPOINT) -> str:

@@ -15,34 +15,36 @@ from __future__ import annotations
 import sys
 
 from generator import cli
-from generator.errors import InputError
+from generator.errors import ArgumentParser, InputError
 from generator.registry import DEFAULT_CONFIGS
 from generator.repository import publish
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = publish.build_parser("push_to_hub.py", description=__doc__.splitlines()[0])
+    """Returns the exit status; errors are printed as the command line prints them (``cli.run_safely``)."""
+    return cli.run_safely(lambda: push_to_hub(argv))
+
+
+def push_to_hub(argv: list[str] | None) -> int:
+    parser = ArgumentParser(prog="push_to_hub.py", description=__doc__.splitlines()[0])
+    cli.add_push_arguments(parser)
     parser.add_argument("--regenerate", action="store_true", help="regenerate --configs into --from first")
     parser.add_argument("--seed", type=int, default=0, help="the seed for --regenerate (default: 0)")
-    try:
-        args = parser.parse_args(argv)
-        if args.regenerate and args.dry_run:
+    args = parser.parse_args(argv)
+    target = cli.hub_target(args)
+    if args.regenerate:
+        if args.dry_run:
             # A dry run promises to touch nothing, and regenerating rewrites --from.
             raise InputError("--regenerate rewrites --from, so it cannot be a --dry-run; drop one of them")
-        if args.regenerate:
-            # Regenerating takes minutes: the token, the Hub and the repository are checked first.
-            publish.check_hub(args)
-    except InputError as exc:
-        print(f"{publish.PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    if args.regenerate:
+        # Regenerating takes minutes: the token, the Hub and the repository are checked first.
+        publish.check_hub(target)
         args.configs = args.configs or list(DEFAULT_CONFIGS)
-        status = cli.main(
-            ["generate", "--configs", *args.configs, "--out", str(args.source), "--seed", str(args.seed), "--overwrite"]
-        )
+        generate = ["generate", "--configs", *args.configs, "--out", str(args.source), "--seed", str(args.seed)]
+        status = cli.main([*generate, "--overwrite"])
         if status != 0:
             return status
-    return publish.run(args)
+    publish.push(args.source, args.configs, target, dry_run=args.dry_run)
+    return 0
 
 
 if __name__ == "__main__":

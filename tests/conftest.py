@@ -10,9 +10,10 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from generator.cli import main
-from generator.generate import generate
+from generator.generate import GenerateSettings, generate
 from generator.layout import format_code_point
 from generator.registry import NumeralSystem, builtin_systems
+from generator.repository.card import write_repository_files
 
 # The checkout's root: afro_mnist.py and dataset_card.md sit there.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -84,5 +85,6 @@ def vai() -> NumeralSystem:
 def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The four built-in configs, tiny, generated once for the read-only tests."""
     out = tmp_path_factory.mktemp("build") / "afro_mnist"
-    generate(list(builtin_systems().values()), out, seed=7, workers=1, progress=False, **TINY)
+    generate(list(builtin_systems().values()), out, GenerateSettings(seed=7, workers=1, progress=False, **TINY))
+    write_repository_files(out)  # as the command does after generating
     return out

@@ -16,7 +16,7 @@ from generator.errors import InputError
 from generator.evaluation import baseline, realdata
 from generator.evaluation.baseline import TrainingSettings, run_baseline
 from generator.evaluation.realdata import evaluate_real, read_real
-from generator.generate import generate
+from generator.generate import GenerateSettings, generate
 from generator.layout import BASELINE_FILE
 from generator.registry import builtin_systems
 from generator.repository.export import load_data
@@ -34,7 +34,7 @@ QUICK = TrainingSettings(epochs=12, seed=5, batch_size=32)
 @pytest.fixture(scope="module")
 def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small") / "afro_mnist"
-    generate([builtin_systems()["vai"]], out, seed=11, workers=1, progress=False, **SMALL)
+    generate([builtin_systems()["vai"]], out, GenerateSettings(seed=11, workers=1, progress=False, **SMALL))
     return out
 
 

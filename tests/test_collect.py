@@ -29,6 +29,7 @@ from generator.collect.storage import ACCEPTED, REJECTED, Drawing, Storage, cont
 from generator.collect.web import Limits
 from generator.errors import InputError
 from generator.registry import NumeralSystem
+from generator.repository.card import write_repository_files
 from tests.collect_drawings import draw_numeral, scribble
 from tests.collect_server import free_port
 from tests.conftest import assert_one_line_error, run_cli
@@ -223,7 +224,8 @@ def test_parquet_export_is_a_config_that_datasets_and_evaluate_real_read(
     # evaluate-real reads the folder directly, both splits.
     real = read_real(folder, list(vai.class_names))
     assert real.images.shape == (total, 28, 28)
-    # The card has its section, and the same database gives the same bytes.
+    # The command then writes the card, which has its section; and the same database gives the same bytes.
+    write_repository_files(out)
     assert "### `vai_handwritten`: Vai numerals, handwritten" in (out / "README.md").read_text()
     before = (folder / "test-00000-of-00001.parquet").read_bytes()
     with pytest.raises(InputError, match="already exists"):
@@ -480,6 +482,7 @@ def test_a_handwritten_config_beside_generated_ones(storage: Storage, vai: Numer
     shutil.copytree(tiny_build / "vai", out / "vai")
     fill(storage, vai)
     export(storage, [vai], "parquet", out)
+    write_repository_files(out)  # as the command does after an export
     card = (out / "README.md").read_text()
     assert [r.name for r in read_configs(out)] == ["vai", "vai_handwritten"]
     assert card == render_card(read_configs(out))

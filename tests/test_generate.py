@@ -24,7 +24,7 @@ from PIL import Image
 
 from generator.cli import main
 from generator.errors import InputError
-from generator.generate import generate
+from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE, RECIPE_FILE
 from generator.registry import builtin_systems, load_spec
 from generator.repository.output import MANIFEST_FILE
@@ -103,10 +103,10 @@ def test_metadata_records_what_is_needed_to_trust_and_rerun(tiny_build: Path):
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path, vai):
-    one = generate([vai], tmp_path / "one", seed=5, workers=1, progress=False, **TINY)[0]
-    two = generate([vai], tmp_path / "two", seed=5, workers=2, progress=False, **TINY)[0]
+    one = generate([vai], tmp_path / "one", GenerateSettings(seed=5, workers=1, progress=False, **TINY))[0]
+    two = generate([vai], tmp_path / "two", GenerateSettings(seed=5, workers=2, progress=False, **TINY))[0]
     assert digests(one) == digests(two)
-    other = generate([vai], tmp_path / "other", seed=6, workers=1, progress=False, **TINY)[0]
+    other = generate([vai], tmp_path / "other", GenerateSettings(seed=6, workers=1, progress=False, **TINY))[0]
     assert digests(one)["train-00000-of-00002.parquet"] != digests(other)["train-00000-of-00002.parquet"]
 
 
@@ -188,21 +188,24 @@ def test_saved_recipe_reruns_to_the_same_images(tiny_build: Path):
 
 def test_spec_file_system_generates_like_a_builtin(tmp_path: Path, vai):
     spec = write_spec(tmp_path / "spec", vai, "my_vai", iso15924="Vaii", languages=["vai"])
-    (folder,) = generate([load_spec(spec)], tmp_path / "out", seed=1, workers=1, progress=False, **TINY)
+    (folder,) = generate(
+        [load_spec(spec)], tmp_path / "out", GenerateSettings(seed=1, workers=1, progress=False, **TINY)
+    )
     metadata = json.loads((folder / METADATA_FILE).read_text())
     assert metadata["config"] == "my_vai"
     assert metadata["splits"]["train"]["num_examples"] == TINY["train_size"]
 
 
 def test_existing_output_is_kept_without_overwrite(tmp_path: Path, vai):
-    (folder,) = generate([vai], tmp_path, seed=1, workers=1, progress=False, **TINY)
+    (folder,) = generate([vai], tmp_path, GenerateSettings(seed=1, workers=1, progress=False, **TINY))
     before = digests(folder)
     with pytest.raises(InputError, match="already exists; pass --overwrite"):
-        generate([vai], tmp_path, seed=2, workers=1, progress=False, **TINY)
+        generate([vai], tmp_path, GenerateSettings(seed=2, workers=1, progress=False, **TINY))
     assert digests(folder) == before
-    generate([vai], tmp_path, seed=2, workers=1, progress=False, overwrite=True, **TINY)
+    generate([vai], tmp_path, GenerateSettings(seed=2, workers=1, progress=False, overwrite=True, **TINY))
     assert digests(folder) != before
-    assert sorted(path.name for path in tmp_path.iterdir()) == REPOSITORY_ROOT
+    # generate() writes the configs alone: the repository's root files are the command's to write.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["vai"]
 
 
 def test_killed_run_leaves_nothing_that_looks_complete_and_a_rerun_finishes(tmp_path: Path):

@@ -19,11 +19,11 @@ import yaml
 from huggingface_hub import constants
 
 from generator import settings
-from generator.generate import generate
+from generator.cli import main
+from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
 from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
 from generator.repository import card
-from generator.repository.publish import main as push_main
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
@@ -61,7 +61,7 @@ def push(
     capsys: pytest.CaptureFixture[str], hub: HubStandIn | str, source: Path, *options: str
 ) -> tuple[int, str, str]:
     endpoint = hub if isinstance(hub, str) else hub.url
-    code = push_main(["--repo-id", REPO_ID, "--from", str(source), "--endpoint", endpoint, *options])
+    code = main(["push", "--repo-id", REPO_ID, "--from", str(source), "--endpoint", endpoint, *options])
     captured = capsys.readouterr()
     assert WRITE_TOKEN not in captured.out + captured.err, "the token is never printed"
     return code, captured.out, captured.err
@@ -169,7 +169,7 @@ def test_pushing_a_new_config_keeps_the_configs_already_on_the_hub(capsys, hub, 
     # A new script config, made from a spec file and generated into a folder of its own.
     spec = write_spec(tmp_path / "spec", builtin_systems()["vai"], "vai_serif", languages=["vai"])
     elsewhere = tmp_path / "elsewhere" / "afro_mnist"
-    generate([load_spec(spec)], elsewhere, seed=1, workers=1, progress=False, **TINY)
+    generate([load_spec(spec)], elsewhere, GenerateSettings(seed=1, workers=1, progress=False, **TINY))
     code, _, err = push(capsys, hub, elsewhere)
     assert code == 0, err
     files = hub.files(REPO_ID)
@@ -316,7 +316,7 @@ def test_a_malformed_or_missing_repo_id_stops_the_push(capsys, hub, build: Path)
     assert_one_line_error(code, err, "'ada/afro mnist'", "OWNER/NAME")
     assert hub.requests == []
     # Without --repo-id the push goes to the one repository id of generator/settings.py.
-    code = push_main(["--from", str(build), "--endpoint", hub.url])
+    code = main(["push", "--from", str(build), "--endpoint", hub.url])
     assert_one_line_error(code, capsys.readouterr().err, settings.REPO_ID, "does not exist")
 
 

@@ -26,13 +26,13 @@ from fontTools.ttLib import TTFont
 from huggingface_hub import constants
 from PIL import Image
 
+from generator.cli import main
 from generator.errors import REDACTED, redact
 from generator.generate import worker_count
 from generator.layout import METADATA_FILE, RECIPE_FILE, sha256_file
 from generator.repository import card
 from generator.repository.output import LOCK_FILE, config_state, read_manifest
 from generator.repository.publish import check_local_configs
-from generator.repository.publish import main as push_main
 from generator.synthesis.handwriting import MAX_IMAGE_PIXELS
 from generator.synthesis.plan import check_plan_fits
 from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli, write_spec
@@ -48,7 +48,7 @@ import os, signal, sys
 from pathlib import Path
 sys.modules["torch"] = None
 sys.path.insert(0, sys.argv[1])
-import generator.generate as generate, generator.repository.output as output
+import generator.generate as generate, generator.repository.card as card, generator.repository.output as output
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -69,7 +69,7 @@ elif point == "publish":  # between the two renames of --overwrite
         return moved
     Path.rename = rename_then_die
 elif point == "published":  # a new config in place, the root files not yet rewritten
-    generate.write_repository_files = lambda *args, **kwargs: die()
+    card.write_repository_files = lambda *args, **kwargs: die()
 elif point == "root files":  # the card written, the other root files not
     write = output.write_atomic
     def write_then_die(path, data):
@@ -320,7 +320,7 @@ def build(tiny_build: Path, tmp_path: Path) -> Path:
 
 
 def push(capsys, endpoint: str, source: Path, *options: str) -> tuple[int, str, str]:
-    code = push_main(["--repo-id", REPO_ID, "--from", str(source), "--endpoint", endpoint, *options])
+    code = main(["push", "--repo-id", REPO_ID, "--from", str(source), "--endpoint", endpoint, *options])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

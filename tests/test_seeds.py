@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.generate import generate
+from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_glyph
@@ -134,10 +134,12 @@ def test_bad_seed_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys, v
 
 
 def test_generated_samples_record_sanitation(tmp_path: Path, vai):
-    (folder,) = generate([vai], tmp_path / "on", seed=3, workers=1, progress=False, **TINY)
+    (folder,) = generate([vai], tmp_path / "on", GenerateSettings(seed=3, workers=1, progress=False, **TINY))
     samples = json.loads((folder / METADATA_FILE).read_text())["sanitation"]["samples"]
     for split in ("train", "test"):
         assert samples[split]["redrawn"] == sum(samples[split]["redrawn_per_class"].values())
         assert samples[split]["redrawn_share"] == samples[split]["redrawn"] / TINY[f"{split}_size"]
-    (folder,) = generate([vai], tmp_path / "off", seed=3, workers=1, progress=False, sanitize=False, **TINY)
+    (folder,) = generate(
+        [vai], tmp_path / "off", GenerateSettings(seed=3, workers=1, progress=False, sanitize=False, **TINY)
+    )
     assert json.loads((folder / METADATA_FILE).read_text())["sanitation"]["samples"] is None

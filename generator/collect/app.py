@@ -49,7 +49,7 @@ from generator.collect.web import (
 )
 from generator.layout import format_code_point
 from generator.registry import NumeralSystem
-from generator.synthesis.fonts import render_glyph
+from generator.synthesis.fonts import check_coverage, render_glyph
 
 _NAME_MAX, _EMAIL_MAX = 100, 254
 _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']{1,189}\.[A-Za-z]{2,24}")
@@ -87,6 +87,16 @@ def numeral_png(system: NumeralSystem, label: int) -> bytes:
     if not ok:
         raise RuntimeError("OpenCV could not encode a PNG")
     return encoded.tobytes()
+
+
+def check_fonts(systems: Sequence[NumeralSystem]) -> None:
+    """Refuses, before the page is served, a config whose first font cannot draw every numeral: the prompts use it.
+
+    Raises:
+        InputError: naming the font and what it lacks.
+    """
+    for system in systems:
+        check_coverage(system.fonts[0], system.code_points)
 
 
 def create_app(

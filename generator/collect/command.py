@@ -122,13 +122,11 @@ def run(args: argparse.Namespace) -> None:
         app = create_review_app(storage, systems, token)
         path = "/review"
     else:
-        from generator.collect.app import create_app
-        from generator.synthesis.fonts import check_coverage
+        from generator.collect.app import check_fonts, create_app
 
         if args.goal < 1:
             raise InputError(f"--goal {args.goal} must be at least 1")
-        for system in systems:
-            check_coverage(system.fonts[0], system.code_points)  # the prompts are rendered from it
+        check_fonts(systems)
         storage = Storage(args.db)
         app = create_app(storage, systems, goal=args.goal)
         path = "/"

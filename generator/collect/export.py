@@ -29,8 +29,9 @@ from generator.collect.drawing import mnist_image, simplified
 from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_SUFFIX, LICENCE, LICENCE_URL
 from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.errors import InputError
-from generator.layout import METADATA_FILE, format_code_point, write_atomic
+from generator.layout import METADATA_FILE, check_output_paths, format_code_point, write_atomic
 from generator.registry import NumeralSystem, system_metadata
+from generator.repository.shards import SPLITS, ShardWriter, shard_name
 from generator.synthesis.normalize import BOX, FRAME
 
 _LIBRARIES = ("numpy", "opencv-python-headless", "pillow", "pyarrow")
@@ -110,12 +111,8 @@ def export(
         raise InputError(f"--format {file_format}: choose one of {', '.join(FORMATS)}")
     if not 0 < test_share < 1:
         raise InputError(f"--test-share {test_share} must lie strictly between 0 and 1")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
     targets = {system.name: _target(out, system.name, file_format) for system in systems}
-    for path in targets.values():
-        if path.exists() and not overwrite:
-            raise InputError(f"{path} already exists; pass --overwrite to replace it")
+    check_output_paths(out, targets.values(), overwrite)
     chosen = []
     for system in systems:
         drawings, left_out = usable(storage, system)
@@ -146,10 +143,6 @@ def export(
             )
             note += f"; train {len(split['train'])}, test {len(split['test'])}, split by writer"
         written.append((path, note))
-    if file_format == "parquet":
-        from generator.repository.card import write_repository_files
-
-        write_repository_files(out)  # the card gains a section for each handwritten config
     return written
 
 
@@ -206,8 +199,6 @@ def _ndjson_line(system: NumeralSystem, d: Drawing) -> str:
 def _write_config(
     folder: Path, system: NumeralSystem, splits: dict[str, list[Drawing]], left_out: dict, test_share: float
 ) -> None:
-    from generator.repository.shards import SPLITS, ShardWriter, shard_name
-
     name = f"{system.name}{HANDWRITTEN_SUFFIX}"
     shards = {}
     for split in SPLITS:

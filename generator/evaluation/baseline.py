@@ -27,7 +27,7 @@ import numpy as np
 
 import generator
 from generator.errors import InputError, import_torch
-from generator.layout import BASELINE_FILE, DEFAULT_BUILD_DIR, read_metadata, write_atomic
+from generator.layout import BASELINE_FILE, DEFAULT_BUILD_DIR, check_output_paths, read_metadata, write_atomic
 from generator.repository.export import config_folder, load_split
 
 if TYPE_CHECKING:
@@ -223,8 +223,7 @@ def run_baseline(
     import_torch()
     folder = config_folder(config, build_dir)
     path = folder / BASELINE_FILE
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; pass --overwrite to replace it")
+    check_output_paths(None, [path], overwrite)
     metadata = read_metadata(folder)
     class_names = metadata["numeral_system"]["class_names"]
     x_train, y_train = load_split(folder, "train", metadata)

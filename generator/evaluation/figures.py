@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, read_metadata, sha256_file, write_atomic
+from generator.layout import DEFAULT_BUILD_DIR, check_output_paths, read_metadata, sha256_file, write_atomic
 from generator.registry import NumeralSystem
 from generator.repository.export import config_folder, load_split
 from generator.synthesis.fonts import family_name
@@ -212,11 +212,7 @@ def write_figures(
     paths = figure_paths(system.name, out)
     if seed < 0:
         raise InputError(f"--seed {seed} must be a non-negative integer")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
-    existing = [path for path in paths if path.exists()]
-    if existing and not overwrite:
-        raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    check_output_paths(out, paths, overwrite)
     folder = config_folder(system.name, build_dir)
     metadata = read_metadata(folder)
     if [font["sha256"] for font in metadata["fonts"]] != [sha256_file(path) for path in system.fonts]:

@@ -22,7 +22,8 @@ import numpy as np
 import generator
 from generator.errors import InputError, import_torch
 from generator.evaluation import baseline
-from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
+from generator.evaluation.figures import confusion_matrix_image, png_bytes
+from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, check_output_paths, read_metadata, write_atomic
 from generator.registry import PAPER_REAL_ACCURACY
 from generator.repository.export import config_folder, load_split
 from generator.synthesis.handwriting import (
@@ -220,19 +221,12 @@ def evaluate_real(
     Raises:
         InputError: any bad input named above, or PyTorch missing.
     """
-    # Imported here, not at the top: figures brings in the generator's albumentations (2.5 s).
-    from generator.evaluation.figures import confusion_matrix_image, png_bytes
-
     settings = settings or baseline.TrainingSettings()
     settings.check()
     import_torch()
     out = Path(out)
     json_path, png_path = output_paths(config, out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
-    for path in (json_path, png_path):
-        if path.exists() and not overwrite:
-            raise InputError(f"{path} already exists; pass --overwrite to replace it")
+    check_output_paths(out, (json_path, png_path), overwrite)
     folder = config_folder(config, build_dir)
     metadata = read_metadata(folder)
     class_names = list(metadata["numeral_system"]["class_names"])

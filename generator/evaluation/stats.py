@@ -53,7 +53,9 @@ from skimage.morphology import skeletonize
 
 import generator
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, read_metadata, write_atomic
+from generator.evaluation.figures import grid_figure, png_bytes
+from generator.evaluation.realdata import read_real
+from generator.layout import DEFAULT_BUILD_DIR, check_output_paths, read_metadata, write_atomic
 from generator.repository.export import config_folder, load_split
 from generator.synthesis.normalize import count_pieces
 
@@ -511,9 +513,6 @@ def stats_figure(config: str, split: str, class_names: Sequence[str], generated:
     Shades share one scale per kind: every mean image is scaled by the brightest mean pixel of all of
     them, every std image by the largest std, so rows compare directly.
     """
-    # Imported on use: figures brings in albumentations, which measuring does not need.
-    from generator.evaluation.figures import grid_figure
-
     summaries = [("generated", generated)] + ([("real", real)] if real is not None else [])
     mean_peak = max(float(np.nanmax(s.mean_images, initial=0)) for _, s in summaries) or 1.0
     std_peak = max(float(np.nanmax(s.std_images, initial=0)) for _, s in summaries) or 1.0
@@ -572,19 +571,13 @@ def run_stats(
         InputError: an unknown split, an ``out`` that is a file, an output that exists without
             ``overwrite``, a missing config, or real digits that cannot be read.
     """
-    from generator.evaluation.realdata import read_real
-
     if split not in SPLITS:
         raise InputError(f"--split {split!r} is not one of {', '.join(SPLITS)}")
     paths: tuple[Path, ...] = ()
     if out is not None:
         out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out} is a file; give a folder")
         paths = output_paths(config, out)
-        for path in paths:
-            if path.exists() and not overwrite:
-                raise InputError(f"{path} already exists; pass --overwrite to replace it")
+        check_output_paths(out, paths, overwrite)
     folder = config_folder(config, build_dir)
     metadata = read_metadata(folder)
     class_names = list(metadata["numeral_system"]["class_names"])
@@ -601,8 +594,6 @@ def run_stats(
     )
     if out is not None:
         json_path, png_path = paths
-        from generator.evaluation.figures import png_bytes
-
         figure = stats_figure(config, split, class_names, generated, real_summary)
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(png_path, png_bytes(figure))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import albumentations as A
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -42,6 +43,9 @@ from generator.registry import (
     builtin_systems,
 )
 from generator.repository.output import write_root_files
+from generator.synthesis.fonts import render_glyph
+from generator.synthesis.normalize import mnist_normalize
+from generator.synthesis.recipe import default_recipe
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
 # The card's template and the builder script sit at the project's root, where readers look for them.
@@ -477,11 +481,6 @@ def _default_build(metadata: dict) -> bool:
 
 @cache
 def _default_recipe_dict() -> dict:
-    # Imported on use: albumentations takes seconds to import, and only a build that may match needs it.
-    import albumentations as A
-
-    from generator.synthesis.recipe import default_recipe
-
     return json.loads(json.dumps(A.to_dict(default_recipe())))
 
 
@@ -869,9 +868,6 @@ def _glyph_row(record: ConfigRecord, system: NumeralSystem | None) -> list[np.nd
     fonts = [font["file"] for font in record.metadata["fonts"]]
     if system is None or [path.name for path in system.fonts] != fonts:
         return None
-    from generator.synthesis.fonts import render_glyph
-    from generator.synthesis.normalize import mnist_normalize
-
     return [mnist_normalize(render_glyph(system.fonts[0], character)) for character in system.characters]
 
 

@@ -14,6 +14,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
 from generator import settings
 from generator.errors import InputError
 from generator.layout import METADATA_FILE, read_metadata, sha256_file
@@ -65,16 +75,6 @@ def fetch_config(
         InputError: the repository, revision or config is not on the Hub, the Hub cannot be reached
             within ``settings.DOWNLOAD_TIMEOUT_S``, or a downloaded shard differs from its metadata.
     """
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        HfHubHTTPError,
-        HFValidationError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None
     where = f"{repo_id}@{revision or 'main'}"
 

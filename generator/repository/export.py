@@ -34,12 +34,13 @@ from generator.layout import (
     DEFAULT_BUILD_DIR,
     METADATA_FILE,
     check_config_name,
+    check_output_paths,
     config_folders,
     read_metadata,
     write_atomic,
 )
 from generator.registry import builtin_systems
-from generator.repository.download import verify_shards
+from generator.repository.download import fetch_config, verify_shards
 
 FORMATS = ("idx", "npz")
 
@@ -226,8 +227,6 @@ def load_data(
     if local_dir is not None:
         folder = config_folder(config, local_dir)
     else:
-        from generator.repository.download import fetch_config
-
         folder = fetch_config(
             config, repo_id=repo_id, revision=revision, cache_dir=cache_dir, endpoint=endpoint, token=token
         )
@@ -349,11 +348,7 @@ def export_config(
     """
     out = Path(out)
     paths = export_paths(config, file_format, out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
-    existing = [path for path in paths if path.exists()]
-    if existing and not overwrite:
-        raise InputError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    check_output_paths(out, paths, overwrite)
     folder = config_folder(config, build_dir)
     metadata = read_metadata(folder)
     splits = {split: load_split(folder, split, metadata) for split in ("train", "test")}

@@ -8,8 +8,9 @@
 
 A run that is killed leaves at most a ``.partial-*`` or ``.replaced-*`` folder and root files that describe an
 older set of configs. The next run into the folder clears the first, puts a ``.replaced-*`` folder back where its
-replacement never arrived, and rewrites the root files (``repair``). The root files belong to the tool only while
-they hold what it wrote: any other file there is the user's, and is replaced only with ``--overwrite``.
+replacement never arrived (``repair``); the command then rewrites the root files, which ``root_files_stale``
+finds out of date. The root files belong to the tool only while they hold what it wrote: any other file there is
+the user's, and is replaced only with ``--overwrite``.
 
 Only the standard library is imported here.
 """
@@ -23,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -247,12 +248,12 @@ def root_files_stale(out: Path) -> bool:
 # --- repairs ------------------------------------------------------------------------------------------------------
 
 
-def repair(out: Path, rewrite_root_files: Callable[[], None]) -> list[str]:
+def repair(out: Path) -> list[str]:
     """Clears what an interrupted run left in ``out``, and returns what it did, for one line of news.
 
     ``.partial-*`` folders are removed; a ``.replaced-*`` folder is removed when its config is in place, and
-    put back when it is not; stray temporary files of atomic writes are removed; and the root files are rewritten
-    (by ``rewrite_root_files``) when they do not describe the configs in ``out``.
+    put back when it is not; stray temporary files of atomic writes are removed. Root files that no longer
+    describe the configs (``root_files_stale``) are the command's to rewrite, once its run is over.
 
     Raises:
         InputError: a leftover is a link or a file, which the tool never makes: it is left alone.
@@ -284,9 +285,6 @@ def repair(out: Path, rewrite_root_files: Callable[[], None]) -> list[str]:
         if folder.is_dir() and not folder.is_symlink():
             for stray in folder.glob(f".{glob.escape(name)}.*.partial"):
                 stray.unlink(missing_ok=True)
-    if root_files_stale(out):
-        rewrite_root_files()
-        done.append("rewrote the root files")
     return done
 
 

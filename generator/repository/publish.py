@@ -3,6 +3,11 @@
     afro-mnist push --repo-id OWNER/NAME [--configs NAME ...] [--from DIR] [--revision BRANCH]
                     [--create-pr] [--private] [--dry-run] [--endpoint URL] [--timeout SECONDS]
 
+    from generator.repository import publish
+    publish.push(Path("build/afro_mnist"), ["vai"], publish.HubTarget(repo_id="me/afro_mnist"), dry_run=True)
+
+The command line (``generator.cli``) parses those options and calls ``push``; from Python, call it directly.
+
 Everything that can fail is tried before anything is sent: the local shards are checked against their
 ``metadata.json`` (sizes, row counts, SHA-256), the token is found and asked whether it may write, the repository
 and revision are looked up, and the card is re-rendered for every config the repository will hold, the pushed
@@ -15,18 +20,17 @@ root file rendered here, and every config file is checked against the SHA-256 it
 ``--dry-run`` reads nothing from the Hub and needs no token: it lists the files the push would send.
 Every request has a timeout (``--timeout``, 60 s by default).
 
-Each failure is one line on stderr that names the bad value and what to do, and exit status 2. Whatever a server
-answers, and any exception's text, is printed with the token in use and anything token-shaped redacted.
+Each failure raises PublishError, an InputError whose one-line message names the bad value (by its command-line
+flag) and what to do; the command line prints it on stderr with exit status 2. Whatever a server answers, and any
+exception's text, is printed with the token in use and anything token-shaped redacted.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +52,7 @@ from huggingface_hub.utils import validate_repo_id
 
 import generator
 from generator import settings
-from generator.errors import ArgumentParser, InputError, one_line, register_secret
+from generator.errors import InputError, register_secret
 from generator.layout import (
     BASELINE_FILE,
     DEFAULT_BUILD_DIR,
@@ -66,10 +70,9 @@ try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx be
 except ImportError:
     from httpx import Timeout, TimeoutException, TransportError
 
-PROG = "afro-mnist"
 DEFAULT_ENDPOINT = settings.HUB_ENDPOINT
 # Seconds a request may wait for the Hub; huggingface_hub's own client would wait for ever.
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = settings.PUSH_TIMEOUT_S
 _REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
 
 
@@ -102,119 +105,84 @@ class FileOperation:
         return CommitOperationAdd(path_in_repo=self.path_in_repo, path_or_fileobj=source)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the push options to ``parser`` (the ``afro-mnist push`` subcommand or the standalone script)."""
-    parser.add_argument(
-        "--repo-id",
-        default=settings.REPO_ID,
-        metavar="OWNER/NAME",
-        help=f"the Hub dataset repository (default: {settings.REPO_ID}, set in generator/settings.py)",
-    )
-    parser.add_argument("--configs", nargs="+", metavar="NAME", help="configs to push (default: all in --from)")
-    parser.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        default=DEFAULT_BUILD_DIR,
-        metavar="DIR",
-        help=f"default: {DEFAULT_BUILD_DIR}",
-    )
-    parser.add_argument("--revision", metavar="BRANCH", help="branch to commit to (default: main)")
-    parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
-    parser.add_argument(
-        "--private",
-        action="store_true",
-        help="refuse to publish unless the repository is private (the push never creates or changes a repository)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="check the local files and list those the push would send; no token, no request",
-    )
-    parser.add_argument(
-        "--endpoint", metavar="URL", help=f"the Hub's address (default: $HF_ENDPOINT, else {DEFAULT_ENDPOINT})"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"how long each request may wait for the Hub (default: {DEFAULT_TIMEOUT:.0f})",
-    )
+@dataclass(frozen=True)
+class HubTarget:
+    """Where a push goes, and how it talks to the Hub.
+
+    Attributes:
+        repo_id: the dataset repository, ``OWNER/NAME`` (``--repo-id``).
+        revision: the branch to commit to; None: main (``--revision``).
+        create_pr: open a pull request instead of committing (``--create-pr``).
+        private: refuse to publish into a public repository (``--private``).
+        endpoint: the Hub's address; None: ``$HF_ENDPOINT``, else ``DEFAULT_ENDPOINT`` (``--endpoint``).
+        timeout: the seconds each request may wait for the Hub, in (0, 3600] (``--timeout``).
+    """
+
+    repo_id: str = settings.REPO_ID
+    revision: str | None = None
+    create_pr: bool = False
+    private: bool = False
+    endpoint: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def check(self) -> None:
+        """Raises PublishError for a malformed repository id or timeout, before any file is read."""
+        check_repo_id(self.repo_id)
+        if not 0 < self.timeout <= 3600:
+            raise PublishError(f"--timeout {self.timeout} must lie in (0, 3600] seconds")
 
 
-def build_parser(prog: str = f"{PROG} push", description: str | None = None) -> argparse.ArgumentParser:
-    """A parser with the push options whose usage errors are one line (InputError), like every other error."""
-    parser = ArgumentParser(
-        prog=prog, description=description or "Publish generated configs to a Hugging Face Hub dataset."
-    )
-    add_arguments(parser)
-    return parser
+def push(
+    source: Path = DEFAULT_BUILD_DIR,
+    configs: list[str] | None = None,
+    target: HubTarget | None = None,
+    *,
+    dry_run: bool = False,
+) -> None:
+    """Publishes ``configs`` (default: all) of the build folder ``source`` to ``target``, in one commit.
 
+    Prints each file operation and the commit's address. With ``dry_run``, it reads no token, sends no request,
+    and prints the files the push would send. The token comes from ``HF_TOKEN`` or the stored login.
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs a push from command-line arguments; returns the exit status (2 for any error, on one line)."""
-    try:
-        args = build_parser().parse_args(argv)
-    except InputError as exc:
-        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
-        return 2
-    return run(args)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Runs a push from parsed arguments; returns the exit status, after printing any error as one line."""
-    try:
-        push(args)
-    except InputError as exc:
-        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was committed unless the commit had been sent", file=sys.stderr)
-        return 130
-    return 0
-
-
-def push(args: argparse.Namespace) -> None:
-    """Publishes ``args.configs`` from ``args.source`` to ``args.repo_id``, or prints what it would do.
+    Example:
+        ``push(Path("build/afro_mnist"), ["vai"], HubTarget(repo_id="me/afro_mnist"), dry_run=True)``
 
     Raises:
         PublishError: anything that stops the push; nothing has been committed then.
     """
-    check_repo_id(args.repo_id)
-    if not 0 < args.timeout <= 3600:
-        raise PublishError(f"--timeout {args.timeout} must lie in (0, 3600] seconds")
-    records = check_local_configs(args.source, args.configs)
-    if args.dry_run:
-        operations = plan_operations(records, [], {}, args.repo_id)
+    target = target or HubTarget()
+    target.check()
+    records = check_local_configs(source, configs)
+    if dry_run:
+        operations = plan_operations(records, [], {}, target.repo_id)
         for operation in operations:
             print(operation.describe())
         print(
-            f"dry run: {len(operations)} files to send to {args.repo_id}; no token was read and nothing was sent. "
+            f"dry run: {len(operations)} files to send to {target.repo_id}; no token was read and nothing was sent. "
             "The push itself leaves out files the Hub holds already, deletes other files in the pushed config "
             "folders, and renders the card with the configs the Hub holds too."
         )
         return
-    endpoint, hub = _connect(args)
+    endpoint, hub = _connect(target)
 
     hub.check_write_access()
     head = hub.head_commit()
     remote_files = hub.list_files(head)
     pushed = {record.name for record in records}
     kept = [hub.remote_config(name, head, remote_files) for name in sorted(_remote_configs(remote_files) - pushed)]
-    operations = plan_operations(records, kept, remote_files, args.repo_id)
+    operations = plan_operations(records, kept, remote_files, target.repo_id)
 
-    target = f"{endpoint}/datasets/{args.repo_id}@{args.revision or 'main'}"
+    where = f"{endpoint}/datasets/{target.repo_id}@{target.revision or 'main'}"
     for operation in operations:
         print(operation.describe())
     if not operations:
-        print(f"nothing to publish: {target} already holds these files")
+        print(f"nothing to publish: {where} already holds these files")
         return
     url = hub.commit(operations, head, records)
-    print(f"{'opened' if args.create_pr else 'committed'} {len(operations)} file operations to {target}: {url}")
+    print(f"{'opened' if target.create_pr else 'committed'} {len(operations)} file operations to {where}: {url}")
 
 
-def check_hub(args: argparse.Namespace) -> None:
+def check_hub(target: HubTarget) -> None:
     """Checks, before any long work, that a push could go ahead on the Hub's side.
 
     That is a valid ``--repo-id``, a token with write access, and the repository and revision (and ``--private``).
@@ -223,17 +191,17 @@ def check_hub(args: argparse.Namespace) -> None:
     Raises:
         PublishError: one of these fails; nothing has been sent but read-only requests.
     """
-    check_repo_id(args.repo_id)
-    _, hub = _connect(args)
+    target.check()
+    _, hub = _connect(target)
     hub.check_write_access()
     hub.head_commit()
 
 
-def _connect(args: argparse.Namespace) -> tuple[str, _Hub]:
+def _connect(target: HubTarget) -> tuple[str, _Hub]:
     token = find_token()
     register_secret(token)  # whatever a server echoes, the token is never printed
-    endpoint = (args.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-    return endpoint, _Hub(HfApi(endpoint=endpoint, token=token), args)
+    endpoint = (target.endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    return endpoint, _Hub(HfApi(endpoint=endpoint, token=token), target)
 
 
 # --- local checks ----------------------------------------------------------------------------------------------
@@ -401,13 +369,13 @@ def _remote_configs(remote_files: dict[str, RepoFile]) -> set[str]:
 class _Hub:
     """The Hub calls of one push, each turning a failure into a one-line PublishError."""
 
-    def __init__(self, api: HfApi, args: argparse.Namespace):
+    def __init__(self, api: HfApi, target: HubTarget):
         self.api = api
-        self.repo_id = args.repo_id
-        self.revision = args.revision
-        self.create_pr = args.create_pr
-        self.private = args.private
-        self.timeout = args.timeout
+        self.repo_id = target.repo_id
+        self.revision = target.revision
+        self.create_pr = target.create_pr
+        self.private = target.private
+        self.timeout = target.timeout
 
     def check_write_access(self) -> None:
         with self._errors("checking the token"):

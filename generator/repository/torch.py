@@ -15,9 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from generator import settings
 from generator.errors import InputError, import_torch
 from generator.layout import METADATA_FILE, read_metadata
+from generator.repository.download import fetch_config
 from generator.repository.export import config_folder, load_split
 
 torch = import_torch()  # a clear error naming the [baseline] extra, instead of a bare ModuleNotFoundError
@@ -63,8 +66,6 @@ class AfroMNIST(torch.utils.data.Dataset):
                     f"config {config!r} is not in {root}; pass download=True to fetch it from {repo_id}, "
                     f"or give the folder that `afro-mnist generate` wrote"
                 )
-            from generator.repository.download import fetch_config
-
             fetch_config(config, repo_id=repo_id, revision=revision, local_dir=root, endpoint=endpoint)
         self.folder = config_folder(config, root)
         metadata = read_metadata(self.folder)
@@ -81,8 +82,6 @@ class AfroMNIST(torch.utils.data.Dataset):
         return len(self.targets)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        from PIL import Image
-
         image: Any = Image.fromarray(self.data[index].numpy())  # uint8 (28, 28): mode L
         target: Any = int(self.targets[index])
         if self.transform is not None:

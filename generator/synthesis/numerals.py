@@ -30,6 +30,8 @@ from fontTools.ttLib import TTFont, TTLibError
 
 from generator.errors import InputError
 from generator.layout import format_code_point
+from generator.synthesis.designs import design_flags
+from generator.synthesis.fonts import render_glyph
 
 FONT_DIRS_ENV = "AFRO_MNIST_FONT_DIRS"
 # Where fonts are installed on Linux, macOS and Windows, system-wide and for the user.
@@ -138,8 +140,6 @@ def is_pattern(entry: str, base: Path) -> bool:
 
 def covering(fonts: Iterable[Path], code_points: tuple[int, ...]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The fonts that draw every code point with ink, and ``(font, why)`` for each left out."""
-    from generator.synthesis.fonts import render_glyph
-
     kept, skipped = [], []
     for font in fonts:
         cmap = _cmap(font)
@@ -189,9 +189,6 @@ def discover(digit_set: DigitSet, folders: Iterable[Path] | None = None) -> Disc
     One font per family, its regular style where there is one; then the design check leaves out
     each glyph that does not look like its class.
     """
-    from generator.synthesis.designs import design_flags
-    from generator.synthesis.fonts import render_glyph
-
     code_points = digit_set.code_points
     candidates = [font for font in installed_fonts(folders) if _covers(font, code_points)]
     fonts, skipped = covering(candidates, code_points)

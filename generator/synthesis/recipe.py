@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from generator.errors import InputError, one_line
-from generator.synthesis.normalize import WORKING_BOX
+from generator.synthesis.normalize import WORKING_BOX, EmptyImageError, mnist_normalize
 from generator.synthesis.transforms import (
     CoarseElastic,
     InkPressure,
@@ -148,8 +148,6 @@ def load_recipe(path: Path) -> A.Compose:
     Raises:
         InputError: the file cannot be read, is not a saved albumentations pipeline, or is not a Compose.
     """
-    import generator.synthesis.transforms  # noqa: F401  (registers the custom transforms with albumentations' loader)
-
     try:
         recipe = A.load(str(path), data_format="json")
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
@@ -195,8 +193,6 @@ def check_recipe(recipe: object, canvas: np.ndarray) -> None:
         InputError: the recipe is not a Compose, fails on the canvas, returns another shape or type, or erases
             the digit ``_TRIALS`` times running.
     """
-    from generator.synthesis.normalize import EmptyImageError, mnist_normalize
-
     if not isinstance(recipe, A.Compose):
         raise InputError(f"the recipe is a single {type(recipe).__name__}; wrap it in albumentations.Compose([...])")
     if _depth(recipe) > MAX_DEPTH:
