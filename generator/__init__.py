@@ -1,21 +1,16 @@
 """Afro-MNIST generator: MNIST-style numeral datasets rendered from fonts and deformed elastically.
 
-The pieces, in the order data flows through them:
+The package's folders are its layers, and data flows down through them one way
+(``tests/test_architecture.py`` holds them to it):
 
-- ``registry``: the numeral systems (built-in ``numeral_systems/*/spec.toml`` and user spec files);
-- ``fonts``: coverage checks and exemplar rendering with the bundled subset fonts;
-- ``normalize``: MNIST's normalisation (20x20 box, centre of mass in a 28x28 frame);
-- ``recipe``: the albumentations pipeline that deforms exemplars, saved beside the data it made;
-- ``shards``: the parquet schema with Hugging Face features and the shard writer;
-- ``generate``: seeding, worker processes, atomic config folders and their metadata;
-- ``layout``: the dataset repository's file names and atomic writes;
-- ``card`` and ``publish``: the dataset card and root files, and the atomic push to the Hub;
-- ``baseline`` and ``realdata``: LeNet-5, and real handwriting normalised like generated data;
-- ``export``, ``figures``, ``tiling`` and ``preview``: drop-in formats and pictures;
-- ``download`` and ``torch``: a published config fetched from the Hub and checked; the PyTorch Dataset;
-- ``settings``: the Hub repository id, the project's links and the command line's defaults;
+- ``synthesis``: fonts and handwritten seeds in, finished 28x28 images out (exemplars, the recipe and its
+  transforms, sanitation, the plan of a split, the workers);
+- ``repository``: the dataset repository: parquet shards, the card and root files, the output folder's lock,
+  publishing to the Hub, and reading a config back (export, download, the PyTorch dataset);
+- ``evaluation``: LeNet-5 baselines, real handwriting, shape statistics, figures and the preview;
 - ``collect``: collecting real handwriting from writers (``afro-mnist collect``; the ``collect`` extra);
-- ``cli``: the ``afro-mnist`` command.
+- at the top, what they all share: ``registry`` (the numeral systems), ``layout`` (the repository's file names
+  and atomic writes), ``errors``, ``settings``; ``generate``, a run of generation; and ``cli``, the command.
 """
 
 import os

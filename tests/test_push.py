@@ -23,7 +23,7 @@ from generator.cli import main
 from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
 from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
-from generator.repository import card
+from generator.repository import card, publish
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
@@ -152,6 +152,14 @@ def test_dry_run_lists_the_files_offline_without_a_token(capsys, monkeypatch, hu
     }
     assert all(line.startswith("add ") for line in lines[:-1])
     assert hub.requests == [], "a dry run asks the Hub nothing"
+
+
+def test_push_is_a_python_call_with_typed_parameters(capsys, monkeypatch, hub, build: Path):
+    monkeypatch.delenv("HF_TOKEN")
+    publish.push(build, ["vai"], publish.HubTarget(repo_id=REPO_ID, endpoint=hub.url), dry_run=True)
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"dry run: 8 files to send to {REPO_ID}")
+    with pytest.raises(publish.PublishError, match="--timeout 0"):
+        publish.push(build, ["vai"], publish.HubTarget(repo_id=REPO_ID, timeout=0), dry_run=True)
 
 
 def test_a_push_the_hub_holds_already_commits_nothing(capsys, hub, build: Path):

@@ -43,7 +43,7 @@ def start(data: bytes) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     try:
-        from generator.synthesis import synthesizer
+        from generator.synthesis import synthesizer  # only now that PyTorch is marked absent: albumentations seeks it
 
         exemplars, recipe = pickle.loads(data)
         synthesizer.init_worker(exemplars, recipe)
@@ -55,6 +55,6 @@ def render(chunk: Chunk) -> Rendered:
     """A pool task: one chunk's images (see ``synthesizer.render_chunk``)."""
     if _start_error is not None:
         raise RuntimeError(f"a generation worker could not start: {_start_error!r}") from _start_error
-    from generator.synthesis import synthesizer
+    from generator.synthesis import synthesizer  # imported by start() already; here it is only looked up
 
     return synthesizer.render_chunk(chunk)
