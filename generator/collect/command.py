@@ -82,14 +82,14 @@ def add_arguments(collect: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     try:
-        from generator.collect.storage import Storage
+        from generator.collect.storage import Storage  # on use: SQLAlchemy, of the optional collect extra
     except ModuleNotFoundError as exc:
         raise InputError(
             f'afro-mnist collect needs {exc.name}, which is not installed; pip install "afro-mnist[collect]"'
         ) from None
 
     if args.collect_command == "export":
-        from generator.collect.export import export
+        from generator.collect.export import export  # on use: SQLAlchemy and parquet
 
         storage = Storage(args.db)
         try:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> None:
         raise InputError(f"--port {args.port} must lie in 1..65535")
     systems = resolve(args.configs, args.spec)
     if args.collect_command == "review":
-        from generator.collect.review import create_review_app
+        from generator.collect.review import create_review_app  # on use: Starlette, of the collect extra
 
         token = args.token or os.environ.get(TOKEN_VARIABLE, "")
         if len(token) < MIN_TOKEN_LENGTH:
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> None:
         app = create_review_app(storage, systems, token)
         path = "/review"
     else:
-        from generator.collect.app import check_fonts, create_app
+        from generator.collect.app import check_fonts, create_app  # on use: Starlette, of the collect extra
 
         if args.goal < 1:
             raise InputError(f"--goal {args.goal} must be at least 1")
@@ -156,7 +156,7 @@ def _check_free(host: str, port: int) -> None:
 
 def serve_forever(app, host: str, port: int, what: str, path: str = "/") -> None:  # type: ignore[no-untyped-def]
     """Runs uvicorn until interrupted. No access log: it would record every visitor's address."""
-    import uvicorn
+    import uvicorn  # on use: the server, of the optional collect extra
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     shown = f"[{host}]" if ":" in host else host

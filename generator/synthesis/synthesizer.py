@@ -7,7 +7,6 @@ Hugging Face or card code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import albumentations as A
 import cv2
@@ -17,6 +16,7 @@ from generator.errors import InputError
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_exemplars
 from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
+from generator.synthesis.plan import Chunk
 from generator.synthesis.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
 from generator.synthesis.transforms import (  # also registers the recipe's own transforms, to load it
     CLEARANCE_KEY,
@@ -26,9 +26,6 @@ from generator.synthesis.transforms import (  # also registers the recipe's own 
     measure_glyph,
     structure,
 )
-
-if TYPE_CHECKING:
-    from generator.synthesis.plan import Chunk
 
 # A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
 _MAX_REDRAWS = 20
