@@ -41,7 +41,7 @@ from generator.evaluation import baseline
 from generator.evaluation.realdata import read_real_npz
 from generator.generate import generate
 from generator.layout import read_metadata
-from generator.registry import DEFAULT_CONFIGS, NumeralSystem, builtin_systems, load_spec
+from generator.registry import NumeralSystem, builtin_systems, default_configs, load_spec
 from generator.repository.export import load_split
 from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe
 
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "realdigits")
     parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=SCRIPTS)
     parser.add_argument(
-        "--configs", nargs="*", default=list(DEFAULT_CONFIGS), help="built-in configs, generated test only"
+        "--configs", nargs="*", default=list(default_configs()), help="built-in configs, generated test only"
     )
     parser.add_argument("--rows", nargs="+", default=list(rows), choices=list(rows))
     parser.add_argument("--train-size", type=int, default=60_000)

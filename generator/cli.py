@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from generator import __version__
 from generator.errors import ArgumentParser, InputError, one_line
 from generator.layout import DEFAULT_BUILD_DIR, check_config_name, format_code_point
-from generator.registry import DEFAULT_CONFIGS, resolve
+from generator.registry import default_configs, resolve
 
 if TYPE_CHECKING:
     from generator.synthesis.numerals import DigitSet
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     gen = commands.add_parser("generate", help="generate configs as parquet shards")
-    gen.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
+    gen.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(default_configs())}")
     gen.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
     gen.add_argument(
         "--numerals",
@@ -194,7 +194,7 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     from generator.synthesis import numerals
 
     digit_set = numerals.find_digit_set(name)
-    if digit_set.name in DEFAULT_CONFIGS:
+    if digit_set.name in default_configs():
         # A built-in config keeps its name (a spec may not take it): this one is made of the installed fonts.
         print(
             f"{digit_set.name} is a built-in config (--configs {digit_set.name}); this one, of the installed fonts, "
@@ -372,7 +372,7 @@ def _warn_about_spec_configs(systems: list, out: Path) -> None:
         print(
             f"note: {', '.join(others)} (from a spec file) is now in {out}, the dataset repository that "
             f"`afro-mnist push` publishes: its card lists it, and a push without --configs would publish it; "
-            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or DEFAULT_CONFIGS)}",
+            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or default_configs())}",
             file=sys.stderr,
         )
 

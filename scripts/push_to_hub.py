@@ -16,7 +16,7 @@ import sys
 
 from generator import cli
 from generator.errors import InputError
-from generator.registry import DEFAULT_CONFIGS
+from generator.registry import default_configs
 from generator.repository import publish
 
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{publish.PROG}: error: {exc}", file=sys.stderr)
         return 2
     if args.regenerate:
-        args.configs = args.configs or list(DEFAULT_CONFIGS)
+        args.configs = args.configs or list(default_configs())
         status = cli.main(
             ["generate", "--configs", *args.configs, "--out", str(args.source), "--seed", str(args.seed), "--overwrite"]
         )

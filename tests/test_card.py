@@ -21,7 +21,7 @@ from PIL import Image
 import generator
 from generator import settings
 from generator.layout import BASELINE_FILE, METADATA_FILE
-from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems
+from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs
 from generator.repository import card
 from generator.repository.output import MANIFEST_FILE
 from tests.conftest import PROJECT_DIR, TINY
@@ -92,7 +92,7 @@ def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
     assert data.size_categories == ["n<1K"]
 
     configs = MetadataConfigs.from_dataset_card_data(data)
-    assert list(configs) == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]
+    assert list(configs) == [DEFAULT_CONFIG, *(name for name in default_configs() if name != DEFAULT_CONFIG)]
     assert configs.get_default_config_name() == DEFAULT_CONFIG != "geez"
     infos = DatasetInfosDict.from_dataset_card_data(data)
     for config in SYSTEMS:
@@ -155,30 +155,6 @@ def test_every_bundled_font_has_a_licence_in_the_card(repository: Path):
             assert licence.name in BUNDLED_LICENCES
             assert font["sha256"] in licences
             assert f"| {font['family']} | `{font['file']}` | {licence.name} |" in text
-
-
-@pytest.mark.parametrize(
-    ("copyright_text", "expected"),
-    [
-        # Debian machine-readable: the paragraph for the font files wins over "Files: *".
-        (
-            "Files: *\nCopyright: x\nLicense: GPL-3+\n\nFiles: */*.ttf */*.otf\nCopyright: x\n"
-            "License: GPL-3+ with Special Font Exception\n",
-            "GPL-3+ with font exception",
-        ),
-        ("Files: *\nCopyright: x\nLicense: OFL-1.1-RFN\n\nFiles: debian/*\nLicense: GPL-2+\n", "OFL-1.1"),
-        ("Files: *\nCopyright: Unifoundry\nLicense: GPL-2+\n", "GPL-2+"),
-        ("Files: *\nCopyright: Bitstream\nLicense: bitstream-vera\n", "Bitstream Vera"),
-        # Free-form files.
-        ("Author: Mark\nLicense: Public Domain\n", "public domain"),
-        (
-            "Copyright (c) Everson\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1",
-            "OFL-1.1",
-        ),
-    ],
-)
-def test_licence_name_from_a_debian_copyright_file(copyright_text: str, expected: str):
-    assert card.licence_name(copyright_text) == expected
 
 
 def test_sample_grid_shows_each_glyph_above_test_images_one_column_per_class(repository: Path):

@@ -21,7 +21,7 @@ from huggingface_hub import constants
 from generator import settings
 from generator.generate import generate
 from generator.layout import METADATA_FILE
-from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
+from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs, load_spec
 from generator.repository import card
 from generator.repository.publish import main as push_main
 from scripts import push_to_hub
@@ -83,7 +83,7 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
     configs = [entry["config_name"] for entry in card_yaml(files)["configs"]]
-    assert configs == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]  # default first
+    assert configs == [DEFAULT_CONFIG, *(name for name in default_configs() if name != DEFAULT_CONFIG)]  # default first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 
@@ -339,7 +339,8 @@ def test_script_regenerates_then_publishes_those_configs(capsys, monkeypatch, hu
     monkeypatch.setattr(push_to_hub.cli, "main", generate_command)
     code = push_to_hub.main(["--repo-id", REPO_ID, "--from", str(build), "--endpoint", hub.url, "--regenerate"])
     assert code == 0, capsys.readouterr().err
-    assert generated == [["generate", "--configs", *DEFAULT_CONFIGS, "--out", str(build), "--seed", "0", "--overwrite"]]
+    configs = default_configs()
+    assert generated == [["generate", "--configs", *configs, "--out", str(build), "--seed", "0", "--overwrite"]]
     assert len(hub.commits) == 1
     assert {path.split("/")[0] for path in hub.files(REPO_ID) if path.endswith(METADATA_FILE)} == set(SYSTEMS)
 

@@ -27,9 +27,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, read_metadata, sha256_file, write_atomic
+from generator.layout import DEFAULT_BUILD_DIR, config_folder, read_metadata, sha256_file, write_atomic
 from generator.registry import NumeralSystem
-from generator.repository.export import config_folder, load_split
+from generator.repository.export import load_split
 from generator.synthesis.fonts import family_name
 from generator.synthesis.normalize import FRAME, mnist_normalize
 from generator.synthesis.recipe import default_recipe

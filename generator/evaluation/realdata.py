@@ -22,9 +22,9 @@ import numpy as np
 import generator
 from generator.errors import InputError, import_torch
 from generator.evaluation import baseline
-from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, read_metadata, write_atomic
-from generator.registry import PAPER_REAL_ACCURACY
-from generator.repository.export import config_folder, load_split
+from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, config_folder, read_metadata, write_atomic
+from generator.registry import builtin_systems
+from generator.repository.export import load_split
 from generator.synthesis.handwriting import (
     MAX_IMAGE_PIXELS,
     image_files,
@@ -250,7 +250,7 @@ def evaluate_real(
         "real_source": str(real),
         "real_examples": len(digits.labels),
         "real_accuracy": float(np.trace(matrix) / matrix.sum()),
-        "paper_real_accuracy": PAPER_REAL_ACCURACY.get(config),
+        "paper_real_accuracy": system.paper_real_accuracy if (system := builtin_systems().get(config)) else None,
         "synthetic_test_accuracy": float(np.trace(synthetic) / max(synthetic.sum(), 1)),
         "per_class": {
             name: {"examples": int(matrix[c].sum()), "accuracy": accuracies[c]} for c, name in enumerate(class_names)

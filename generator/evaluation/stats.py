@@ -53,8 +53,8 @@ from skimage.morphology import skeletonize
 
 import generator
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, read_metadata, write_atomic
-from generator.repository.export import config_folder, load_split
+from generator.layout import DEFAULT_BUILD_DIR, config_folder, read_metadata, write_atomic
+from generator.repository.export import load_split
 from generator.synthesis.normalize import count_pieces
 
 SPLITS = ("train", "test")

@@ -33,14 +33,7 @@ from PIL import Image
 from generator import settings
 from generator.errors import InputError
 from generator.layout import BASELINE_FILE, config_folders, read_metadata
-from generator.registry import (
-    BUILTIN_DIR,
-    DEFAULT_CONFIG,
-    DEFAULT_CONFIGS,
-    PAPER_REAL_ACCURACY,
-    NumeralSystem,
-    builtin_systems,
-)
+from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
 from generator.repository.output import write_root_files
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
@@ -113,10 +106,10 @@ def read_configs(out: Path) -> list[ConfigRecord]:
 def card_order(records: list[ConfigRecord]) -> list[ConfigRecord]:
     """The default config (``registry.DEFAULT_CONFIG``) first, then the Afro-MNIST configs in their usual order,
     then any others by name; the first is the repository's default."""
+    usual = default_configs()
 
     def rank(record: ConfigRecord) -> tuple[bool, int, str]:
-        known = record.name in DEFAULT_CONFIGS
-        order = DEFAULT_CONFIGS.index(record.name) if known else len(DEFAULT_CONFIGS)
+        order = usual.index(record.name) if record.name in usual else len(usual)
         return (record.name != DEFAULT_CONFIG, order, record.name)
 
     return sorted(records, key=rank)
@@ -689,8 +682,8 @@ def _limitations(records: list[ConfigRecord]) -> str:
             "We could measure the gap only on scripts with real handwritten test sets, none of which is a config "
             f"here: LeNet-5 trained on generated data alone read real handwritten {measured}"
             + (f"; it is worst on {_join(worst)}" if worst else "")
-            + f". For Ge'ez the paper reports {_percent(PAPER_REAL_ACCURACY['geez'])} on real handwriting for its own "
-            "synthetic data. Figures from "
+            + f". For Ge'ez the paper reports {_percent(builtin_systems()['geez'].paper_real_accuracy)} on real "
+            "handwriting for its own synthetic data. Figures from "
             f"`results/real_transfer.json` in the [generator's source]({settings.SOURCE_URL}) (generator "
             f"{transfer['generator_version']}, {transfer['train_size']:,} training images, seed {transfer['seed']})."
         )
@@ -763,52 +756,12 @@ def bundled_font_licences() -> dict[str, FontLicence]:
     licences = {}
     for manifest_path in sorted(BUILTIN_DIR.glob("*/fonts/manifest.json")):
         for font in json.loads(manifest_path.read_text(encoding="utf-8")):
-            name = (
-                font.get("license")
-                or font.get("licence_type")
-                or licence_name((manifest_path.parent.parent / font["license_path"]).read_text(encoding="utf-8"))
-            )
             if "npm_package" in font:
                 source = f"{font['source_family']} (npm {font['npm_package']} {font['npm_version']})"
             else:
                 source = f"{font['source_family']} (Debian {font['debian_package']} {font['debian_version']})"
-            licences[font["subset_sha256"]] = FontLicence(name, source)
+            licences[font["subset_sha256"]] = FontLicence(font["licence"], source)
     return licences
-
-
-# Short names for the licences as Debian copyright files spell them.
-_LICENCE_NAMES = [
-    (re.compile(r"OFL-1\.1|Open Font License,? Version 1\.1", re.IGNORECASE), "OFL-1.1"),
-    (re.compile(r"GPL-3\+ with (Special )?Font Exception", re.IGNORECASE), "GPL-3+ with font exception"),
-    (re.compile(r"bitstream-vera", re.IGNORECASE), "Bitstream Vera"),
-    (re.compile(r"public domain", re.IGNORECASE), "public domain"),
-]
-_FILES = re.compile(r"^Files:\s*(.+)$", re.MULTILINE)
-_LICENSE = re.compile(r"^License:\s*(.+)$", re.MULTILINE)
-
-
-def licence_name(copyright_text: str) -> str:
-    """A short licence name from a font's Debian copyright file, e.g. ``OFL-1.1`` or ``GPL-2+``.
-
-    In a machine-readable file the paragraph whose ``Files:`` names font files wins over ``Files: *``; a free-form
-    file is searched for a licence it names.
-    """
-    licence_by_files = {}
-    for paragraph in copyright_text.split("\n\n"):
-        files, licence = _FILES.search(paragraph), _LICENSE.search(paragraph)
-        if files and licence:
-            licence_by_files.setdefault(files[1].strip(), licence[1].strip())
-    for_fonts = [
-        licence
-        for files, licence in licence_by_files.items()
-        if re.search(r"\.(ttf|otf)\b", files) and not files.startswith("debian/")
-    ]
-    first = _LICENSE.search(copyright_text)
-    named = next((c for c in [*for_fonts, licence_by_files.get("*"), first and first[1].strip()] if c), None)
-    for pattern, short in _LICENCE_NAMES:
-        if pattern.search(named or copyright_text):
-            return short
-    return named or "see its licence file"
 
 
 # --- sample grids and the files at the root --------------------------------------------------------------------
