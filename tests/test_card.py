@@ -20,6 +20,7 @@ from PIL import Image
 
 import generator
 from generator import settings
+from generator.cli import main
 from generator.layout import BASELINE_FILE, METADATA_FILE
 from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs
 from generator.repository import card
@@ -58,16 +59,23 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
     assert root == [
         MANIFEST_FILE,
         card.README,
+        "builder-script/afro_mnist.json",
         "builder-script/afro_mnist.py",
         *(card.sample_grid_path(config) for config in SYSTEMS),
     ]
     assert not (repository / "afro_mnist.py").exists(), "datasets would refuse a folder with its own name .py"
-    assert (repository / "builder-script/afro_mnist.py").read_bytes() == (PROJECT_DIR / "afro_mnist.py").read_bytes()
+    for name in ("afro_mnist.py", "afro_mnist.json"):
+        assert (repository / "builder-script" / name).read_bytes() == (PROJECT_DIR / name).read_bytes()
 
 
 def test_the_package_reads_the_card_and_builder_kept_at_the_project_root():
     # Through links inside the package, so that a built wheel carries them too.
-    for packaged, name in ((card.CARD_TEMPLATE, "dataset_card.md"), (card.BUILDER_SCRIPT, "afro_mnist.py")):
+    packaged_files = {
+        card.CARD_TEMPLATE: "dataset_card.md",
+        card.BUILDER_SCRIPT: "afro_mnist.py",
+        card.BUILDER_DATA: "afro_mnist.json",
+    }
+    for packaged, name in packaged_files.items():
         assert packaged.is_relative_to(Path(generator.__file__).parent)
         assert packaged.read_bytes() == (PROJECT_DIR / name).read_bytes()
 
@@ -217,6 +225,20 @@ def test_builder_script_in_the_published_tree_needs_no_generator(repository: Pat
     loaded = builder.as_dataset(split="train")
     assert loaded.num_rows == TINY["train_size"]
     assert loaded.features["label"].names == list(builtin_systems()["nko"].class_names)
+
+
+def test_builder_script_serves_a_regenerated_config_not_its_old_cache(tmp_path: Path, monkeypatch):
+    folder, cache = tmp_path / "afro_mnist", tmp_path / "cache"
+    afro_mnist = import_builder(PROJECT_DIR, monkeypatch)
+    rows = []
+    for train, test in ((60, 20), (30, 10)):
+        argv = ["generate", "--configs", "vai", "--train-size", str(train), "--test-size", str(test)]
+        assert main([*argv, "--seed", "1", "--workers", "1", "--out", str(folder), "--overwrite"]) == 0
+        builder = afro_mnist.AfroMnist(config_name="vai", data_dir=str(folder), cache_dir=str(cache))
+        builder.download_and_prepare()
+        loaded = builder.as_dataset()
+        rows.append({split: loaded[split].num_rows for split in loaded})
+    assert rows == [{"train": 60, "test": 20}, {"train": 30, "test": 10}], "the shards' SHA-256 keys the cache"
 
 
 def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path, tmp_path: Path, monkeypatch):

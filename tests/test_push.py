@@ -82,6 +82,7 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
+    assert files["builder-script/afro_mnist.json"] == card.BUILDER_DATA.read_bytes()
     configs = [entry["config_name"] for entry in card_yaml(files)["configs"]]
     assert configs == [DEFAULT_CONFIG, *(name for name in default_configs() if name != DEFAULT_CONFIG)]  # default first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
@@ -143,10 +144,11 @@ def test_dry_run_lists_the_files_offline_without_a_token(capsys, monkeypatch, hu
     code, out, err = push(capsys, hub, build, "--configs", "vai", "--dry-run")
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert lines[-1].startswith("dry run: 8 files to send to ada/afro_mnist; no token was read and nothing was sent")
+    assert lines[-1].startswith("dry run: 9 files to send to ada/afro_mnist; no token was read and nothing was sent")
     assert {line.split()[1] for line in lines[:-1]} == {
         card.README,
         "builder-script/afro_mnist.py",
+        "builder-script/afro_mnist.json",
         card.sample_grid_path("vai"),
         *(f"vai/{path.name}" for path in (build / "vai").iterdir()),
     }

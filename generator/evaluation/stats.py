@@ -53,11 +53,11 @@ from skimage.morphology import skeletonize
 
 import generator
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, config_folder, read_metadata, write_atomic
+from generator.layout import DEFAULT_BUILD_DIR, SPLITS, config_folder, read_metadata, write_atomic
 from generator.repository.export import load_split
 from generator.synthesis.normalize import count_pieces
+from generator.synthesis.tiling import png_bytes
 
-SPLITS = ("train", "test")
 # Morpho-MNIST's processing: 4x upsampling, then a threshold at half of the full grey level.
 SCALE = 4
 THRESHOLD = 128
@@ -601,10 +601,8 @@ def run_stats(
     )
     if out is not None:
         json_path, png_path = paths
-        from generator.evaluation.figures import png_bytes
-
         figure = stats_figure(config, split, class_names, generated, real_summary)
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(png_path, png_bytes(figure))
+        write_atomic(png_path, png_bytes(figure, optimize=True))
         write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode())
     return StatsRun(table, results, paths)

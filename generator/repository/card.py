@@ -6,14 +6,14 @@ The generator's output folder is the Hub repository: one folder per config (shar
 - ``README.md``, the card, rendered from ``dataset_card.md`` and the metadata of every config;
 - ``sample-grids/<config>.png``, a grid of test images per config, which the card shows;
 - ``builder-script/afro_mnist.py``, the ``datasets`` builder, one folder down because ``datasets`` >= 4
-  refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root.
+  refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root, and beside it
+  ``afro_mnist.json``, the citation and licence that the builder and the card both state.
 
 Folder names with a hyphen can never collide with a config name, which is ``[a-z0-9_]+``.
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import math
@@ -35,6 +35,7 @@ from generator.errors import InputError
 from generator.layout import BASELINE_FILE, config_folders, read_metadata
 from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
 from generator.repository.output import write_root_files
+from generator.repository.shards import features
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
 # The card's template and the builder script sit at the project's root, where readers look for them.
@@ -43,6 +44,8 @@ from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 _REPOSITORY_FILES = Path(__file__).parent.parent / "dataset_repository"
 CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
 BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
+# Beside the builder script and published with it: the citation and licence it and the card state, and its folder.
+BUILDER_DATA = BUILDER_SCRIPT.with_suffix(".json")
 # Results that ship with the generator (results/ at the project's root) and its changelog: the card quotes them.
 SHIPPED_BASELINES = _REPOSITORY_FILES / "baselines.json"
 SHIPPED_REAL_TRANSFER = _REPOSITORY_FILES / "real_transfer.json"
@@ -120,20 +123,17 @@ def sample_grid_path(config: str) -> str:
 
 
 def builder_path_in_repo() -> str:
-    return f"{builder_constants()['SCRIPT_FOLDER']}/{BUILDER_SCRIPT.name}"
+    return f"{builder_about()['script_folder']}/{BUILDER_SCRIPT.name}"
+
+
+def builder_data_path_in_repo() -> str:
+    return f"{builder_about()['script_folder']}/{BUILDER_DATA.name}"
 
 
 @cache
-def builder_constants() -> dict[str, str]:
-    """The builder script's module-level string constants (``_CITATION``, ``SCRIPT_FOLDER``...), read, not run."""
-    tree = ast.parse(BUILDER_SCRIPT.read_text(encoding="utf-8"))
-    return {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
+def builder_about() -> dict[str, str]:
+    """The builder's data file: ``citation``, ``license`` and ``script_folder``, the folder both are published in."""
+    return json.loads(BUILDER_DATA.read_text(encoding="utf-8"))
 
 
 # --- the card's YAML -------------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def card_metadata(records: list[ConfigRecord]) -> dict:
     languages = list(dict.fromkeys(code for r in records for code in r.metadata["numeral_system"]["languages"]))
     # The repository as a whole: every image of every config.
     total = sum(split["num_examples"] for r in records for split in r.metadata["splits"].values())
-    header: dict = {"pretty_name": PRETTY_NAME, "license": builder_constants()["_LICENSE"].lower()}
+    header: dict = {"pretty_name": PRETTY_NAME, "license": builder_about()["license"].lower()}
     if languages:
         header["language"] = languages
     handwritten = any(_is_handwritten(r) for r in records)
@@ -181,17 +181,11 @@ def _config_entry(record: ConfigRecord, default: bool) -> dict:
 
 
 def _dataset_info_entry(record: ConfigRecord) -> dict:
-    class_names = record.metadata["numeral_system"]["class_names"]
     splits = record.metadata["splits"]
     return {
         "config_name": record.name,
-        "features": [
-            {"name": "image", "dtype": "image"},
-            {
-                "name": "label",
-                "dtype": {"class_label": {"names": {str(i): name for i, name in enumerate(class_names)}}},
-            },
-        ],
+        # The features the shards carry in their schema, in the card's YAML form (datasets' own conversion).
+        "features": features(tuple(record.metadata["numeral_system"]["class_names"]))._to_yaml_list(),
         "splits": [
             {"name": split, "num_bytes": info["num_bytes"], "num_examples": info["num_examples"]}
             for split, info in splits.items()
@@ -239,7 +233,7 @@ def render_card(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> 
         limitations=_limitations(records),
         version=_version(records),
         font_licences=_font_licences(records),
-        citation=builder_constants()["_CITATION"].strip(),
+        citation=builder_about()["citation"].strip(),
     )
 
 
@@ -847,7 +841,11 @@ def root_files(
     (from spec files) whose fonts can draw the grids' glyphs.
     """
     by_name = {system.name: system for system in systems or []}
-    files = {README: render_card(records, repo_id).encode("utf-8"), builder_path_in_repo(): BUILDER_SCRIPT.read_bytes()}
+    files = {
+        README: render_card(records, repo_id).encode("utf-8"),
+        builder_path_in_repo(): BUILDER_SCRIPT.read_bytes(),
+        builder_data_path_in_repo(): BUILDER_DATA.read_bytes(),
+    }
     for record in records:
         if record.folder is not None:
             files[sample_grid_path(record.name)] = sample_grid(record, by_name.get(record.name))
@@ -856,7 +854,12 @@ def root_files(
 
 def root_paths(configs: list[str]) -> list[str]:
     """The root files a repository holding ``configs`` has, by path in the repository."""
-    return [README, builder_path_in_repo(), *(sample_grid_path(config) for config in configs)]
+    return [
+        README,
+        builder_path_in_repo(),
+        builder_data_path_in_repo(),
+        *(sample_grid_path(config) for config in configs),
+    ]
 
 
 def write_repository_files(
