@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from datasets.info import DatasetInfosDict
@@ -107,6 +108,8 @@ def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
         metadata = json.loads((repository / config / METADATA_FILE).read_text())
         info = infos[config]
         assert info.features["label"].names == metadata["numeral_system"]["class_names"]
+        shard = repository / config / metadata["splits"]["train"]["shards"][0]["file"]
+        assert info.features == datasets.Features.from_arrow_schema(pq.read_schema(shard)), "the shards' own features"
         assert {name: split.num_examples for name, split in info.splits.items()} == SPLIT_SIZES
         assert info.download_size == sum(split["download_size"] for split in metadata["splits"].values())
         assert configs[config]["data_files"] == [
