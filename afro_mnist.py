@@ -107,13 +107,16 @@ class AfroMnist(datasets.ArrowBasedBuilder):
         # Shards elsewhere: a local folder, or a Hub repository through fsspec.
         builder = AfroMnist(config_name="vai", data_dir="hf://datasets/<owner>/afro_mnist")
 
-    Each config folder ``<data_dir>/<config>/`` holds ``metadata.json``, which lists the shards of each split.
+    Each config folder ``<data_dir>/<config>/`` holds ``metadata.json``, which lists the shards of each split with
+    their SHA-256; a config's features are those its shards carry in their parquet schema.
     """
 
     BUILDER_CONFIG_CLASS = AfroMnistConfig
     BUILDER_CONFIGS = _discover_configs()
 
-    def __init__(self, *args, config_name: str | None = None, data_dir: str | None = None, hash=None, **kwargs):
+    def __init__(
+        self, *args, config_name: str | None = None, data_dir: str | None = None, hash: str | None = None, **kwargs
+    ):
         # The config's metadata.json, read once: its shards' SHA-256 key the cache, so that a config regenerated
         # since it was last prepared is prepared anew rather than served from the cache.
         self._metadata = None

@@ -32,8 +32,8 @@ from PIL import Image
 
 from generator import settings
 from generator.errors import InputError
-from generator.layout import BASELINE_FILE, config_folders, read_metadata
-from generator.registry import BUILTIN_DIR, DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
+from generator.layout import BASELINE_FILE, BUILTIN_DIR, config_folders, read_metadata
+from generator.registry import DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
 from generator.repository.output import write_root_files
 from generator.repository.shards import features
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
