@@ -33,8 +33,8 @@ from generator.errors import InputError
 from generator.layout import BUILTIN_DIR, CONFIG_NAME, SPEC_FILE, check_config_name, check_label, format_code_point
 
 # The config the dataset card opens on and ``load_dataset(repo)`` gives without a config name. Not geez, the
-# paper's first: its numerals differ only in a small sign between two bars, the hardest to read of the four
-# (LeNet-5: 88 % against 99 % and more for the others, results/baselines.json). Vai is the most legible, has
+# paper's first: its numerals differ only in a small sign between two bars, the hardest to read of them all
+# (LeNet-5 reads it least well, results/baselines.json). Vai is the most legible, has
 # a zero like MNIST's ten digits, and so makes the gentlest first example of a drop-in MNIST.
 DEFAULT_CONFIG = "vai"
 
