@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 venv: $(INSTALLED)
 
-## dataset: generate the six built-in configs, full size, into build/afro_mnist (a few minutes on 2 cores: README, Speed)
+## dataset: generate the six built-in configs, full size, into build/afro_mnist (a few minutes on 2 cores: docs/results.md, Speed and memory)
 dataset: $(INSTALLED)
 	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
 
@@ -36,7 +36,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: speed and memory of generation (several minutes; figures go in README.md)
+## bench: speed and memory of generation (several minutes; figures go in docs/results.md)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/generation.py
 

@@ -1,24 +1,22 @@
 """Afro-MNIST: MNIST-style images of the numerals of African scripts, one config per numeral system."""
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
+import fsspec
 import pyarrow.parquet as pq
 from datasets.builder import Key
 from datasets.table import table_cast
 
-_CITATION = """\
-@article{wu2020afromnist,
-  title         = {Afro-MNIST: Synthetic generation of MNIST-style datasets for low-resource languages},
-  author        = {Wu, Daniel J. and Yang, Andrew C. and Prabhu, Vinay U.},
-  journal       = {arXiv preprint arXiv:2009.13509},
-  year          = {2020},
-  eprint        = {2009.13509},
-  archivePrefix = {arXiv},
-}
-"""
+_HERE = Path(__file__).resolve().parent
+# Beside this script, named after it: its citation, its licence and the folder it is published in. The dataset
+# card reads the same file.
+_ABOUT = json.loads(Path(__file__).with_suffix(".json").read_text(encoding="utf-8"))
+
+_CITATION = _ABOUT["citation"]
 
 _DESCRIPTION = """\
 Afro-MNIST is a set of drop-in replacements for MNIST: greyscale images of the numerals of African scripts, the
@@ -28,14 +26,12 @@ one config with a train and a test split, balanced across its classes.
 
 _HOMEPAGE = "https://arxiv.org/abs/2009.13509"
 
-_LICENSE = "MIT"
+_LICENSE = _ABOUT["license"]
 
 # In a published dataset repository this script lives in this folder, one level below the root: at the
 # root, `datasets` >= 4 would find `afro_mnist.py` and refuse to load the repository at all.
-SCRIPT_FOLDER = "builder-script"
+SCRIPT_FOLDER = _ABOUT["script_folder"]
 METADATA_FILE = "metadata.json"
-
-_HERE = Path(__file__).resolve().parent
 
 
 @dataclass
@@ -44,11 +40,9 @@ class AfroMnistConfig(datasets.BuilderConfig):
 
     Attributes:
         script: the script's English name.
-        class_names: the name of each class, label 0 first.
     """
 
     script: str = ""
-    class_names: tuple[str, ...] = ()
 
 
 def default_data_dir() -> Path:
@@ -66,7 +60,6 @@ def _config_from_metadata(metadata: dict) -> AfroMnistConfig:
         version=datasets.Version(metadata["generator"]["version"]),
         description=f"{system['script']} numerals, {len(system['class_names'])} classes",
         script=system["script"],
-        class_names=tuple(system["class_names"]),
     )
 
 
@@ -89,7 +82,6 @@ def _discover_configs() -> list[AfroMnistConfig]:
                 version=datasets.Version(generator.__version__),
                 description=f"{system.script} numerals, {system.num_classes} classes",
                 script=system.script,
-                class_names=system.class_names,
             )
     # What was generated wins over the registry: it is what the shards hold.
     for path in sorted(default_data_dir().glob(f"*/{METADATA_FILE}")):
@@ -115,21 +107,29 @@ class AfroMnist(datasets.ArrowBasedBuilder):
         # Shards elsewhere: a local folder, or a Hub repository through fsspec.
         builder = AfroMnist(config_name="vai", data_dir="hf://datasets/<owner>/afro_mnist")
 
-    Each config folder ``<data_dir>/<config>/`` holds ``metadata.json``, which lists the shards of each split.
+    Each config folder ``<data_dir>/<config>/`` holds ``metadata.json``, which lists the shards of each split with
+    their SHA-256; a config's features are those its shards carry in their parquet schema.
     """
 
     BUILDER_CONFIG_CLASS = AfroMnistConfig
     BUILDER_CONFIGS = _discover_configs()
 
+    def __init__(
+        self, *args, config_name: str | None = None, data_dir: str | None = None, hash: str | None = None, **kwargs
+    ):
+        # The config's metadata.json, read once: its shards' SHA-256 key the cache, so that a config regenerated
+        # since it was last prepared is prepared anew rather than served from the cache.
+        self._metadata = None
+        if config_name is not None:
+            with fsspec.open(f"{_config_url(data_dir, config_name)}/{METADATA_FILE}", "rt", encoding="utf-8") as file:
+                self._metadata = json.load(file)
+            hash = hash or _shards_digest(self._metadata)
+        super().__init__(*args, config_name=config_name, data_dir=data_dir, hash=hash, **kwargs)
+
     def _info(self) -> datasets.DatasetInfo:
+        # The features are the shards' own, read from their parquet schema once they are downloaded.
         return datasets.DatasetInfo(
             description=_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "image": datasets.Image(),
-                    "label": datasets.ClassLabel(names=list(self.config.class_names)),
-                }
-            ),
             supervised_keys=datasets.info.SupervisedKeysData(input="image", output="label"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
@@ -137,21 +137,21 @@ class AfroMnist(datasets.ArrowBasedBuilder):
         )
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
-        data_dir = str(self.config.data_dir or default_data_dir()).rstrip("/")
-        folder = f"{data_dir}/{self.config.name}"
-        with open(dl_manager.download(f"{folder}/{METADATA_FILE}"), encoding="utf-8") as file:
-            metadata = json.load(file)
-        class_names = tuple(metadata["numeral_system"]["class_names"])
-        if class_names != self.config.class_names:
-            raise ValueError(
-                f"{folder}/{METADATA_FILE} gives class_names={list(class_names)}, but config {self.config.name!r} "
-                f"has {list(self.config.class_names)}; load it from the folder it was generated in"
-            )
+        folder = _config_url(self.config.data_dir, self.config.name)
         shards = {
             split: [f"{folder}/{shard['file']}" for shard in info["shards"]]
-            for split, info in metadata["splits"].items()
+            for split, info in self._metadata["splits"].items()
         }
         local_shards = dl_manager.download(shards)
+        first = next(path for paths in local_shards.values() for path in paths)
+        features = datasets.Features.from_arrow_schema(pq.read_schema(first))
+        class_names = self._metadata["numeral_system"]["class_names"]
+        if features["label"].names != class_names:
+            raise ValueError(
+                f"{folder}/{METADATA_FILE} gives class_names={class_names}, but its shards hold "
+                f"{features['label'].names}; regenerate the config"
+            )
+        self.info.features = features
         return [datasets.SplitGenerator(name=split, gen_kwargs={"shards": local_shards[split]}) for split in shards]
 
     def _generate_tables(self, shards: list[str]):
@@ -160,3 +160,17 @@ class AfroMnist(datasets.ArrowBasedBuilder):
             parquet = pq.ParquetFile(path)
             for row_group in range(parquet.num_row_groups):
                 yield Key(shard_index, row_group), table_cast(parquet.read_row_group(row_group), schema)
+
+
+def _config_url(data_dir: str | None, config: str) -> str:
+    """The folder of ``config``'s shards and metadata: in ``data_dir``, or in this script's repository."""
+    return f"{str(data_dir or default_data_dir()).rstrip('/')}/{config}"
+
+
+def _shards_digest(metadata: dict) -> str:
+    """One SHA-256 over every shard's, as ``metadata.json`` lists them: it changes whenever a shard does."""
+    digest = hashlib.sha256()
+    for split, info in metadata["splits"].items():
+        for shard in info["shards"]:
+            digest.update(f"{split}/{shard['file']}:{shard['sha256']}\n".encode())
+    return digest.hexdigest()[:16]

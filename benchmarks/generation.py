@@ -39,7 +39,7 @@ import cv2
 
 from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, GenerateSettings, generate
 from generator.layout import read_metadata
-from generator.registry import PAPER_CONFIGS, builtin_systems
+from generator.registry import builtin_systems, paper_configs
 from generator.synthesis.recipe import default_recipe, load_recipe, save_recipe
 from generator.synthesis.synthesizer import exemplar_canvases
 from generator.synthesis.transforms import CLEARANCE_KEY, clearance
@@ -53,7 +53,7 @@ def _init_bare(recipe_path: str) -> None:
     # Each canvas with its clearance, as the pipeline hands them to the recipe.
     _state["inputs"] = [
         {"image": canvas, CLEARANCE_KEY: clearance(canvas)}
-        for name in PAPER_CONFIGS
+        for name in paper_configs()
         for font in exemplar_canvases(builtin_systems()[name])
         for canvas in font
         if canvas is not None
@@ -178,7 +178,7 @@ def main() -> None:
         return max(10, round(full * args.scale * fraction / 10) * 10)
 
     train, test = size(DEFAULT_TRAIN_SIZE), size(DEFAULT_TEST_SIZE)
-    configs = list(PAPER_CONFIGS)
+    configs = list(paper_configs())
     with tempfile.TemporaryDirectory() as tmp:
         recipe_path = Path(tmp) / "recipe.json"
         save_recipe(default_recipe(), recipe_path)

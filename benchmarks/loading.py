@@ -30,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
-from generator.layout import DEFAULT_BUILD_DIR
-from generator.repository.export import config_folder, load_data
+from generator.layout import DEFAULT_BUILD_DIR, config_folder
+from generator.repository.export import load_data
 
 TARGET = 1.5
 

@@ -20,7 +20,8 @@ starting from the paper's plain recipe (the spec's first font, ElasticTransform 
 sanitation, which gives the default; then the default without glyph-relative strengths (every
 transform at full strength whatever the glyph's clearance). All rows of one run use the same seeds
 and sizes, so they compare directly. The real images only score; they never reach generation or
-training. ``--json`` writes every number.
+training. ``--json`` writes every number. Each model is scored as ``afro-mnist evaluate-real`` scores one
+(``generator.evaluation.realdata.score``).
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ import numpy as np
 
 import generator
 from generator.evaluation import baseline
-from generator.evaluation.realdata import read_real_npz
+from generator.evaluation.realdata import read_real_npz, score
 from generator.generate import GenerateSettings, generate
 from generator.layout import read_metadata
-from generator.registry import DEFAULT_CONFIGS, NumeralSystem, builtin_systems, load_spec
+from generator.registry import NumeralSystem, builtin_systems, default_configs, load_spec
 from generator.repository.export import load_split
 from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe
 
@@ -130,16 +131,13 @@ def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace
         run = {
             "seed": seed,
             "train_seconds": round(time.perf_counter() - started, 1),
-            "synthetic_test_accuracy": float((baseline.predict(model, x_test) == y_test).mean()),
+            "synthetic_test_accuracy": score(model, x_test, y_test, system.num_classes).accuracy,
         }
         if real is not None:
-            predicted = baseline.predict(model, real[0])
-            run["real_accuracy"] = float((predicted == real[1]).mean())
-            run["real_per_class"] = [float((predicted[real[1] == c] == c).mean()) for c in range(system.num_classes)]
+            on_real = score(model, *real, system.num_classes)
+            run["real_accuracy"], run["real_per_class"] = on_real.accuracy, on_real.per_class
         if renormalised is not None:
-            run["real_accuracy_renormalised"] = float(
-                (baseline.predict(model, renormalised[0]) == renormalised[1]).mean()
-            )
+            run["real_accuracy_renormalised"] = score(model, *renormalised, system.num_classes).accuracy
         runs.append(run)
     samples = metadata["sanitation"]["samples"]
     result = {
@@ -175,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "realdigits")
     parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=SCRIPTS)
     parser.add_argument(
-        "--configs", nargs="*", default=list(DEFAULT_CONFIGS), help="built-in configs, generated test only"
+        "--configs", nargs="*", default=list(default_configs()), help="built-in configs, generated test only"
     )
     parser.add_argument("--rows", nargs="+", default=list(rows), choices=list(rows))
     parser.add_argument("--train-size", type=int, default=60_000)

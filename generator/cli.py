@@ -49,7 +49,7 @@ from generator.layout import (
     format_code_point,
     read_metadata,
 )
-from generator.registry import DEFAULT_CONFIGS, NumeralSystem, resolve
+from generator.registry import NumeralSystem, default_configs, resolve
 from generator.repository.output import check_root_paths, hold, root_files_stale
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def _generate_arguments(command: argparse.ArgumentParser) -> None:
         else (settings.DEFAULT_TRAIN_SIZE, settings.DEFAULT_TEST_SIZE)
     )
     workers = TINY_DEFAULTS["workers"] if tiny() else len(os.sched_getaffinity(0))
-    command.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
+    command.add_argument("--configs", nargs="+", metavar="NAME", help=f"default: {' '.join(default_configs())}")
     command.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
     command.add_argument(
         "--numerals",
@@ -223,7 +223,7 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     from generator.synthesis import numerals  # on use: its design check brings albumentations
 
     digit_set = numerals.find_digit_set(name)
-    if digit_set.name in DEFAULT_CONFIGS:
+    if digit_set.name in default_configs():
         # A built-in config keeps its name (a spec may not take it): this one is made of the installed fonts.
         print(
             f"{digit_set.name} is a built-in config (--configs {digit_set.name}); this one, of the installed fonts, "
@@ -273,7 +273,7 @@ def _warn_about_spec_configs(systems: list[NumeralSystem], out: Path) -> None:
         print(
             f"note: {', '.join(others)} (from a spec file) is now in {out}, the dataset repository that "
             f"`afro-mnist push` publishes: its card lists it, and a push without --configs would publish it; "
-            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or DEFAULT_CONFIGS)}",
+            f"generate it with --out elsewhere, or push with --configs {' '.join(builtin or default_configs())}",
             file=sys.stderr,
         )
 

@@ -35,7 +35,7 @@ from generator.repository.shards import SPLITS, ShardInfo, ShardWriter, shard_na
 from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.synthesis import worker
 from generator.synthesis.fonts import family_name
-from generator.synthesis.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, mnist_normalize, usual_pieces
+from generator.synthesis.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE, normalize_exemplars, usual_pieces
 from generator.synthesis.plan import CHUNK_SIZE, Chunk, check_plan_fits, plan_chunks
 from generator.synthesis.recipe import check_recipe, default_recipe, save_recipe
 from generator.synthesis.sanitation import (
@@ -304,7 +304,7 @@ def _exemplars(
     canvases = canvases if canvases is not None else exemplar_canvases(system)
     seeds = None
     if exemplars_dir is not None:
-        font_images = [[None if canvas is None else mnist_normalize(canvas) for canvas in font] for font in canvases]
+        font_images = normalize_exemplars(canvases)
         seeds = read_seeds(exemplars_dir, system, font_images, weight)
     labels = range(system.num_classes)
     seed_canvases = [seeds.canvases(label) for label in labels] if seeds else None
@@ -441,7 +441,7 @@ def _exemplars_metadata(system: NumeralSystem, seeds: SeedSet | None, canvases: 
         "pieces_per_class": dict(
             zip(
                 system.class_names,
-                usual_pieces([[None if c is None else mnist_normalize(c) for c in font] for font in canvases]),
+                usual_pieces(normalize_exemplars(canvases)),
                 strict=True,
             )
         ),

@@ -22,6 +22,9 @@ from pathlib import Path
 from generator.errors import InputError
 
 DEFAULT_BUILD_DIR = Path("build/afro_mnist")
+# The built-in numeral systems, one folder per config holding its spec file and fonts (see generator.registry).
+BUILTIN_DIR = Path(__file__).parent / "numeral_systems"
+SPEC_FILE = "spec.toml"
 METADATA_FILE = "metadata.json"
 RECIPE_FILE = "recipe.json"
 BASELINE_FILE = "baseline.json"
@@ -86,6 +89,33 @@ def config_folders(out: Path) -> list[Path]:
     The generator's own temporary folders (``.partial-*``, ``.replaced-*``) never count.
     """
     return sorted(path.parent for path in out.glob(f"*/{METADATA_FILE}") if not path.parent.name.startswith("."))
+
+
+def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Path:
+    """The folder of a finished config in ``build_dir``.
+
+    Raises:
+        InputError: the build folder or the config is missing, or the config was never finished.
+    """
+    check_config_name(config)
+    build_dir = Path(build_dir)
+    if (BUILTIN_DIR / config / SPEC_FILE).is_file():
+        make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
+    else:  # a config of a spec file: --configs alone cannot name it, and it may live in a folder of its own
+        make_it = (
+            f"generate it with `afro-mnist generate --spec YOUR_SPEC.toml --out {build_dir}`, "
+            "or pass --from the folder it was generated into"
+        )
+    if not build_dir.is_dir():
+        raise InputError(f"build folder {build_dir} does not exist; {make_it}")
+    folder = build_dir / config
+    if not folder.is_dir():
+        found = [path.name for path in config_folders(build_dir)]
+        listing = ", ".join(found) if found else "none"
+        raise InputError(f"config {config!r} is not in {build_dir} (configs there: {listing}); {make_it}")
+    if not (folder / METADATA_FILE).is_file():
+        raise InputError(f"{folder} has no {METADATA_FILE}, so it is not a finished config; {make_it}")
+    return folder
 
 
 def read_metadata(folder: Path) -> dict:

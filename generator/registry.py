@@ -10,6 +10,10 @@ beside it. A user's own system is a spec file in exactly the same format, passed
     code_points = ["U+A620", ...]    # one per class, label 0 first
     class_names = ["0", ...]         # one per class
     fonts = ["fonts/a.ttf", ...]     # relative to the spec file, or absolute; or a folder or glob
+    default_order = 2                # optional: built when no config is named, at this place in the list
+    [paper]                          # optional: the Afro-MNIST paper's figures for this system
+    test_accuracy = 1.0              # LeNet-5 on the paper's synthetic test split
+    real_accuracy = 0.30             # LeNet-5 trained on the paper's synthetic data, on real handwriting
 
 A font may also be a table ``{path = "...", ...}``. The generator reads its ``path`` and its
 ``exclude_classes``, the class names whose glyph in that font is a wrong design and is never drawn
@@ -26,24 +30,18 @@ from functools import cache
 from pathlib import Path
 
 from generator.errors import InputError
-from generator.layout import CONFIG_NAME, check_config_name, check_label, format_code_point
+from generator.layout import BUILTIN_DIR, CONFIG_NAME, SPEC_FILE, check_config_name, check_label, format_code_point
 
-BUILTIN_DIR = Path(__file__).parent / "numeral_systems"
-# The Afro-MNIST paper's four configs; speed targets and figures are stated for them.
-PAPER_CONFIGS = ("geez", "vai", "osmanya", "nko")
-DEFAULT_CONFIGS = (*PAPER_CONFIGS, "adlam", "medefaidrin")
-# The paper's one synthetic-to-real figure: LeNet-5 trained on its synthetic Ge'ez read real
-# handwritten Ge'ez numerals at 30.30 %.
-PAPER_REAL_ACCURACY = {"geez": 0.3030}
 # The config the dataset card opens on and ``load_dataset(repo)`` gives without a config name. Not geez, the
-# paper's first: its numerals differ only in a small sign between two bars, the hardest to read of the four
-# (LeNet-5: 88 % against 99 % and more for the others, results/baselines.json). Vai is the most legible, has
+# paper's first: its numerals differ only in a small sign between two bars, the hardest to read of them all
+# (LeNet-5 reads it least well, results/baselines.json). Vai is the most legible, has
 # a zero like MNIST's ten digits, and so makes the gentlest first example of a drop-in MNIST.
 DEFAULT_CONFIG = "vai"
 
 _CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
 _REQUIRED = ("name", "script", "code_points", "class_names", "fonts")
-_OPTIONAL = ("iso15924", "languages")
+_OPTIONAL = ("iso15924", "languages", "default_order", "paper")
+_PAPER_KEYS = ("test_accuracy", "real_accuracy")
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,9 @@ class NumeralSystem:
         languages: ISO 639-3 codes of languages written with these numerals.
         spec_path: the spec file this system was read from.
         excluded: per font, the labels its glyph is not drawn for (empty: every label).
+        default_order: where the system stands among those built when no config is named; None: not built then.
+        paper_accuracy: the Afro-MNIST paper's LeNet-5 accuracy on its synthetic test split, if it reports one.
+        paper_real_accuracy: the paper's accuracy on real handwriting of a LeNet-5 trained on its synthetic data.
     """
 
     name: str
@@ -71,6 +72,9 @@ class NumeralSystem:
     languages: tuple[str, ...] = ()
     spec_path: Path | None = None
     excluded: tuple[frozenset[int], ...] = ()
+    default_order: int | None = None
+    paper_accuracy: float | None = None
+    paper_real_accuracy: float | None = None
 
     def draws(self, font: int, label: int) -> bool:
         """Whether font ``font``'s glyph for ``label`` is one of the class's designs."""
@@ -186,6 +190,16 @@ def load_spec(path: str | Path) -> NumeralSystem:
     if not _is_str_list(languages) or not all(re.fullmatch(r"[a-z]{3}", code) for code in languages):
         raise bad("languages", 'must be a list of ISO 639-3 codes such as ["amh"]')
 
+    default_order = spec.get("default_order")
+    if default_order is not None and (type(default_order) is not int or default_order < 1):
+        raise bad("default_order", "must be a positive integer, the system's place in the default list")
+    paper = spec.get("paper", {})
+    if not isinstance(paper, dict) or not set(paper) <= set(_PAPER_KEYS):
+        raise bad("paper", f"must be a table of {' and '.join(_PAPER_KEYS)}")
+    for key, value in paper.items():
+        if type(value) not in (int, float) or not 0 <= value <= 1:
+            raise InputError(f"spec file {path}: paper.{key} = {value!r} must be an accuracy between 0 and 1")
+
     return NumeralSystem(
         name=name,
         script=spec["script"],
@@ -196,14 +210,37 @@ def load_spec(path: str | Path) -> NumeralSystem:
         languages=tuple(languages),
         spec_path=path,
         excluded=tuple(excluded) if any(excluded) else (),
+        default_order=default_order,
+        paper_accuracy=_accuracy(paper.get("test_accuracy")),
+        paper_real_accuracy=_accuracy(paper.get("real_accuracy")),
     )
 
 
 @cache
 def builtin_systems() -> dict[str, NumeralSystem]:
     """The numeral systems shipped with the generator, by config name."""
-    systems = [load_spec(path) for path in sorted(BUILTIN_DIR.glob("*/spec.toml"))]
+    systems = [load_spec(path) for path in sorted(BUILTIN_DIR.glob(f"*/{SPEC_FILE}"))]
     return {system.name: system for system in systems}
+
+
+@cache
+def default_configs() -> tuple[str, ...]:
+    """The configs built when none is named: the built-in systems with a ``default_order``, in that order.
+
+    The Afro-MNIST paper's four come first (geez, vai, osmanya, nko), then Adlam and Medefaidrin.
+    """
+    chosen = sorted((s for s in builtin_systems().values() if s.default_order is not None), key=_default_rank)
+    return tuple(system.name for system in chosen)
+
+
+@cache
+def paper_configs() -> tuple[str, ...]:
+    """The default configs that the Afro-MNIST paper measured, in default order; speed targets are stated for them."""
+    return tuple(name for name in default_configs() if builtin_systems()[name].paper_accuracy is not None)
+
+
+def _default_rank(system: NumeralSystem) -> tuple[int, str]:
+    return (system.default_order or 0, system.name)
 
 
 def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = None) -> list[NumeralSystem]:
@@ -227,7 +264,7 @@ def resolve(configs: list[str] | None, spec_paths: list[str | Path] | None = Non
     for name in configs or []:
         check_config_name(name, "--configs")
     if configs is None:
-        configs = [system.name for system in from_specs] or list(DEFAULT_CONFIGS)
+        configs = [system.name for system in from_specs] or list(default_configs())
     unknown = [name for name in configs if name not in available]
     if unknown:
         known = ", ".join(sorted(available))
@@ -255,6 +292,10 @@ def _expand(spec_path: Path, entry: str, code_points: tuple[int, ...]) -> list[P
             f"spec file {spec_path}: fonts entry {entry!r} matches no font that draws every code point; fix the pattern"
         )
     return kept
+
+
+def _accuracy(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _is_str_list(value: object) -> bool:

@@ -82,6 +82,43 @@ RESERVED_RE = re.compile(
 )
 
 
+# Short names for the licences as Debian copyright files spell them; the card shows them.
+_LICENCE_NAMES = [
+    (re.compile(r"OFL-1\.1|Open Font License,? Version 1\.1", re.IGNORECASE), "OFL-1.1"),
+    (re.compile(r"GPL-3\+ with (Special )?Font Exception", re.IGNORECASE), "GPL-3+ with font exception"),
+    (re.compile(r"General Public License v\.2 with the exceptions", re.IGNORECASE), "GPL-2 with font exception"),
+    (re.compile(r"bitstream-vera", re.IGNORECASE), "Bitstream Vera"),
+    (re.compile(r"public domain", re.IGNORECASE), "public domain"),
+]
+# A field's value on its own line: a "License:" line with nothing after it names no licence.
+_FILES = re.compile(r"^Files:[ \t]*(.+)$", re.MULTILINE)
+_LICENSE = re.compile(r"^License:[ \t]*(.+)$", re.MULTILINE)
+
+
+def licence_name(copyright_text: str) -> str:
+    """A short licence name from a font's Debian copyright file, e.g. ``OFL-1.1`` or ``GPL-2+``.
+
+    In a machine-readable file the paragraph whose ``Files:`` names font files wins over ``Files: *``; a free-form
+    file is searched for a licence it names.
+    """
+    licence_by_files = {}
+    for paragraph in copyright_text.split("\n\n"):
+        files, licence = _FILES.search(paragraph), _LICENSE.search(paragraph)
+        if files and licence:
+            licence_by_files.setdefault(files[1].strip(), licence[1].strip())
+    for_fonts = [
+        licence
+        for files, licence in licence_by_files.items()
+        if re.search(r"\.(ttf|otf)\b", files) and not files.startswith("debian/")
+    ]
+    first = _LICENSE.search(copyright_text)
+    named = next((c for c in [*for_fonts, licence_by_files.get("*"), first and first[1].strip()] if c), None)
+    for pattern, short in _LICENCE_NAMES:
+        if pattern.search(named or copyright_text):
+            return short
+    return named or "see its licence file"
+
+
 class BundleError(Exception):
     """A missing or broken prerequisite; its message is shown to the user as one line."""
 
@@ -294,6 +331,7 @@ def build_font(entry: object, code_points: list[int]) -> tuple[dict[str, Any], d
         "source_sha256": sha256(source),
         "subset_sha256": sha256(data),
         "license_path": licence_path.as_posix(),
+        "licence": provenance.get("licence_type") or licence_name(licence),
         "reserved_names": reserved,
         "exclude_classes": list(entry.get("exclude_classes", [])),
         "size_bytes": len(data),

@@ -16,7 +16,7 @@ import sys
 
 from generator import cli
 from generator.errors import ArgumentParser, InputError
-from generator.registry import DEFAULT_CONFIGS
+from generator.registry import default_configs
 from generator.repository import publish
 
 
@@ -38,7 +38,7 @@ def push_to_hub(argv: list[str] | None) -> int:
             raise InputError("--regenerate rewrites --from, so it cannot be a --dry-run; drop one of them")
         # Regenerating takes minutes: the token, the Hub and the repository are checked first.
         publish.check_hub(target)
-        args.configs = args.configs or list(DEFAULT_CONFIGS)
+        args.configs = args.configs or list(default_configs())
         generate = ["generate", "--configs", *args.configs, "--out", str(args.source), "--seed", str(args.seed)]
         status = cli.main([*generate, "--overwrite"])
         if status != 0:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fontTools import subset
@@ -20,6 +22,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Small enough for a fast suite, large enough for two shards per split and several chunks.
 TINY = {"train_size": 60, "test_size": 20, "chunk_size": 10, "rows_per_shard": 40}
+
+
+@pytest.fixture(scope="session")
+def bundle() -> ModuleType:
+    """``scripts/bundle_fonts.py``, imported as a module."""
+    spec = importlib.util.spec_from_file_location("bundle_fonts", PROJECT_DIR / "scripts" / "bundle_fonts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_spec(folder: Path, system: NumeralSystem, config: str, **overrides: object) -> Path:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from datasets.info import DatasetInfosDict
@@ -20,8 +21,9 @@ from PIL import Image
 
 import generator
 from generator import settings
+from generator.cli import main
 from generator.layout import BASELINE_FILE, METADATA_FILE
-from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems
+from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs
 from generator.repository import card
 from generator.repository.output import MANIFEST_FILE
 from tests.conftest import PROJECT_DIR, TINY
@@ -58,16 +60,23 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
     assert root == [
         MANIFEST_FILE,
         card.README,
+        "builder-script/afro_mnist.json",
         "builder-script/afro_mnist.py",
         *(card.sample_grid_path(config) for config in SYSTEMS),
     ]
     assert not (repository / "afro_mnist.py").exists(), "datasets would refuse a folder with its own name .py"
-    assert (repository / "builder-script/afro_mnist.py").read_bytes() == (PROJECT_DIR / "afro_mnist.py").read_bytes()
+    for name in ("afro_mnist.py", "afro_mnist.json"):
+        assert (repository / "builder-script" / name).read_bytes() == (PROJECT_DIR / name).read_bytes()
 
 
 def test_the_package_reads_the_card_and_builder_kept_at_the_project_root():
     # Through links inside the package, so that a built wheel carries them too.
-    for packaged, name in ((card.CARD_TEMPLATE, "dataset_card.md"), (card.BUILDER_SCRIPT, "afro_mnist.py")):
+    packaged_files = {
+        card.CARD_TEMPLATE: "dataset_card.md",
+        card.BUILDER_SCRIPT: "afro_mnist.py",
+        card.BUILDER_DATA: "afro_mnist.json",
+    }
+    for packaged, name in packaged_files.items():
         assert packaged.is_relative_to(Path(generator.__file__).parent)
         assert packaged.read_bytes() == (PROJECT_DIR / name).read_bytes()
 
@@ -92,13 +101,15 @@ def test_card_yaml_parses_with_the_hub_and_datasets(repository: Path):
     assert data.size_categories == ["n<1K"]
 
     configs = MetadataConfigs.from_dataset_card_data(data)
-    assert list(configs) == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]
+    assert list(configs) == [DEFAULT_CONFIG, *(name for name in default_configs() if name != DEFAULT_CONFIG)]
     assert configs.get_default_config_name() == DEFAULT_CONFIG != "geez"
     infos = DatasetInfosDict.from_dataset_card_data(data)
     for config in SYSTEMS:
         metadata = json.loads((repository / config / METADATA_FILE).read_text())
         info = infos[config]
         assert info.features["label"].names == metadata["numeral_system"]["class_names"]
+        shard = repository / config / metadata["splits"]["train"]["shards"][0]["file"]
+        assert info.features == datasets.Features.from_arrow_schema(pq.read_schema(shard)), "the shards' own features"
         assert {name: split.num_examples for name, split in info.splits.items()} == SPLIT_SIZES
         assert info.download_size == sum(split["download_size"] for split in metadata["splits"].values())
         assert configs[config]["data_files"] == [
@@ -155,30 +166,6 @@ def test_every_bundled_font_has_a_licence_in_the_card(repository: Path):
             assert licence.name in BUNDLED_LICENCES
             assert font["sha256"] in licences
             assert f"| {font['family']} | `{font['file']}` | {licence.name} |" in text
-
-
-@pytest.mark.parametrize(
-    ("copyright_text", "expected"),
-    [
-        # Debian machine-readable: the paragraph for the font files wins over "Files: *".
-        (
-            "Files: *\nCopyright: x\nLicense: GPL-3+\n\nFiles: */*.ttf */*.otf\nCopyright: x\n"
-            "License: GPL-3+ with Special Font Exception\n",
-            "GPL-3+ with font exception",
-        ),
-        ("Files: *\nCopyright: x\nLicense: OFL-1.1-RFN\n\nFiles: debian/*\nLicense: GPL-2+\n", "OFL-1.1"),
-        ("Files: *\nCopyright: Unifoundry\nLicense: GPL-2+\n", "GPL-2+"),
-        ("Files: *\nCopyright: Bitstream\nLicense: bitstream-vera\n", "Bitstream Vera"),
-        # Free-form files.
-        ("Author: Mark\nLicense: Public Domain\n", "public domain"),
-        (
-            "Copyright (c) Everson\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1",
-            "OFL-1.1",
-        ),
-    ],
-)
-def test_licence_name_from_a_debian_copyright_file(copyright_text: str, expected: str):
-    assert card.licence_name(copyright_text) == expected
 
 
 def test_sample_grid_shows_each_glyph_above_test_images_one_column_per_class(repository: Path):
@@ -241,6 +228,20 @@ def test_builder_script_in_the_published_tree_needs_no_generator(repository: Pat
     loaded = builder.as_dataset(split="train")
     assert loaded.num_rows == TINY["train_size"]
     assert loaded.features["label"].names == list(builtin_systems()["nko"].class_names)
+
+
+def test_builder_script_serves_a_regenerated_config_not_its_old_cache(tmp_path: Path, monkeypatch):
+    folder, cache = tmp_path / "afro_mnist", tmp_path / "cache"
+    afro_mnist = import_builder(PROJECT_DIR, monkeypatch)
+    rows = []
+    for train, test in ((60, 20), (30, 10)):
+        argv = ["generate", "--configs", "vai", "--train-size", str(train), "--test-size", str(test)]
+        assert main([*argv, "--seed", "1", "--workers", "1", "--out", str(folder), "--overwrite"]) == 0
+        builder = afro_mnist.AfroMnist(config_name="vai", data_dir=str(folder), cache_dir=str(cache))
+        builder.download_and_prepare()
+        loaded = builder.as_dataset()
+        rows.append({split: loaded[split].num_rows for split in loaded})
+    assert rows == [{"train": 60, "test": 20}, {"train": 30, "test": 10}], "the shards' SHA-256 keys the cache"
 
 
 def test_builder_script_refuses_a_folder_with_other_class_names(repository: Path, tmp_path: Path, monkeypatch):

@@ -68,6 +68,15 @@ def test_manifest_matches_the_bundled_files(config):
         assert len(data) == entry["size_bytes"] < 16_000, "a numeral-only subset"
         assert (root / entry["license_path"]).read_text().strip(), "the licence travels with the font"
         assert entry.get("debian_version") or entry.get("npm_version"), "a source of known version"
+        assert entry["licence"], "the licence's short name, which the card shows"
+
+
+@pytest.mark.parametrize("config", SYSTEMS)
+def test_manifest_names_each_licence_as_bundle_fonts_reads_it(bundle, config):
+    root = systems()[config].spec_path.parent
+    for entry in manifest(config):
+        text = (root / entry["license_path"]).read_text(encoding="utf-8")
+        assert entry["licence"] == (entry.get("licence_type") or bundle.licence_name(text)), entry["path"]
 
 
 @pytest.mark.parametrize("config", SYSTEMS)

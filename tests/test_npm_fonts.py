@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import io
 import json
 import tarfile
@@ -20,14 +19,6 @@ from generator.synthesis.fonts import check_coverage, render_glyph
 
 ROOT = Path(__file__).resolve().parents[1]
 OFL_HEADER = "Copyright 2020 The Test Project Authors\n"
-
-
-@pytest.fixture(scope="module")
-def bundle():
-    spec = importlib.util.spec_from_file_location("bundle_fonts", ROOT / "scripts" / "bundle_fonts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def woff_copy(source: Path, dest: Path) -> Path:
@@ -103,7 +94,7 @@ def test_an_npm_woff_is_bundled_as_a_plain_renamed_subset(tmp_path, bundle, monk
         integrity,
     )
     assert record["source_sha256"] == hashlib.sha256(woff.read_bytes()).hexdigest()
-    assert (record["category"], record["licence_type"]) == ("sans-serif", "OFL-1.1")
+    assert (record["category"], record["licence_type"], record["licence"]) == ("sans-serif", "OFL-1.1", "OFL-1.1")
     assert (out / "fonts" / "vai-numerals-01.LICENSE.txt").read_text() == licence
     font_path = out / "fonts" / "vai-numerals-01.ttf"
     assert font_path.read_bytes()[:4] == b"\x00\x01\x00\x00", "plain TrueType, not WOFF"
@@ -146,3 +137,32 @@ def test_reserved_font_names_are_read_from_the_licence_header(bundle, header, na
         f'{header}\n\nSIL OPEN FONT LICENSE Version 1.1\n"Reserved Font Name" refers to any names specified as such'
     )
     assert bundle.reserved_in_licence(licence) == names
+
+
+@pytest.mark.parametrize(
+    ("copyright_text", "expected"),
+    [
+        # Debian machine-readable: the paragraph for the font files wins over "Files: *".
+        (
+            "Files: *\nCopyright: x\nLicense: GPL-3+\n\nFiles: */*.ttf */*.otf\nCopyright: x\n"
+            "License: GPL-3+ with Special Font Exception\n",
+            "GPL-3+ with font exception",
+        ),
+        ("Files: *\nCopyright: x\nLicense: OFL-1.1-RFN\n\nFiles: debian/*\nLicense: GPL-2+\n", "OFL-1.1"),
+        ("Files: *\nCopyright: Unifoundry\nLicense: GPL-2+\n", "GPL-2+"),
+        ("Files: *\nCopyright: Bitstream\nLicense: bitstream-vera\n", "Bitstream Vera"),
+        # Free-form files.
+        ("Author: Mark\nLicense: Public Domain\n", "public domain"),
+        (
+            "Copyright (c) Everson\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1",
+            "OFL-1.1",
+        ),
+        # An empty License: line names nothing; the text below it does.
+        (
+            "License:\n the GNU General Public License v.2 with the exceptions set forth below\n",
+            "GPL-2 with font exception",
+        ),
+    ],
+)
+def test_licence_name_from_a_debian_copyright_file(bundle, copyright_text: str, expected: str):
+    assert bundle.licence_name(copyright_text) == expected

@@ -22,7 +22,7 @@ from generator import settings
 from generator.cli import main
 from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
-from generator.registry import DEFAULT_CONFIG, DEFAULT_CONFIGS, builtin_systems, load_spec
+from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs, load_spec
 from generator.repository import card, publish
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
@@ -82,8 +82,9 @@ def test_push_publishes_every_config_in_one_commit_that_loads(capsys, hub, build
         assert files[card.sample_grid_path(config)].startswith(b"\x89PNG")
     assert "afro_mnist.py" not in files
     assert files["builder-script/afro_mnist.py"] == card.BUILDER_SCRIPT.read_bytes()
+    assert files["builder-script/afro_mnist.json"] == card.BUILDER_DATA.read_bytes()
     configs = [entry["config_name"] for entry in card_yaml(files)["configs"]]
-    assert configs == [DEFAULT_CONFIG, *(name for name in DEFAULT_CONFIGS if name != DEFAULT_CONFIG)]  # default first
+    assert configs == [DEFAULT_CONFIG, *(name for name in default_configs() if name != DEFAULT_CONFIG)]  # default first
     assert not [path for _, path in hub.requests if "/lfs" in path or "xet" in path], "plain HTTP, no LFS or Xet"
     assert f"committed {len(files)} file operations" in out
 
@@ -143,10 +144,11 @@ def test_dry_run_lists_the_files_offline_without_a_token(capsys, monkeypatch, hu
     code, out, err = push(capsys, hub, build, "--configs", "vai", "--dry-run")
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert lines[-1].startswith("dry run: 8 files to send to ada/afro_mnist; no token was read and nothing was sent")
+    assert lines[-1].startswith("dry run: 9 files to send to ada/afro_mnist; no token was read and nothing was sent")
     assert {line.split()[1] for line in lines[:-1]} == {
         card.README,
         "builder-script/afro_mnist.py",
+        "builder-script/afro_mnist.json",
         card.sample_grid_path("vai"),
         *(f"vai/{path.name}" for path in (build / "vai").iterdir()),
     }
@@ -157,7 +159,7 @@ def test_dry_run_lists_the_files_offline_without_a_token(capsys, monkeypatch, hu
 def test_push_is_a_python_call_with_typed_parameters(capsys, monkeypatch, hub, build: Path):
     monkeypatch.delenv("HF_TOKEN")
     publish.push(build, ["vai"], publish.HubTarget(repo_id=REPO_ID, endpoint=hub.url), dry_run=True)
-    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"dry run: 8 files to send to {REPO_ID}")
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"dry run: 9 files to send to {REPO_ID}")
     with pytest.raises(publish.PublishError, match="--timeout 0"):
         publish.push(build, ["vai"], publish.HubTarget(repo_id=REPO_ID, timeout=0), dry_run=True)
 
@@ -347,7 +349,8 @@ def test_script_regenerates_then_publishes_those_configs(capsys, monkeypatch, hu
     monkeypatch.setattr(push_to_hub.cli, "main", generate_command)
     code = push_to_hub.main(["--repo-id", REPO_ID, "--from", str(build), "--endpoint", hub.url, "--regenerate"])
     assert code == 0, capsys.readouterr().err
-    assert generated == [["generate", "--configs", *DEFAULT_CONFIGS, "--out", str(build), "--seed", "0", "--overwrite"]]
+    configs = default_configs()
+    assert generated == [["generate", "--configs", *configs, "--out", str(build), "--seed", "0", "--overwrite"]]
     assert len(hub.commits) == 1
     assert {path.split("/")[0] for path in hub.files(REPO_ID) if path.endswith(METADATA_FILE)} == set(SYSTEMS)
 

@@ -1,14 +1,15 @@
-"""The registry: the four built-in systems and the spec-file format."""
+"""The registry: the built-in systems and the spec-file format."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from generator.errors import InputError
-from generator.layout import format_code_point
-from generator.registry import DEFAULT_CONFIGS, builtin_systems, load_spec, resolve
+from generator.layout import BUILTIN_DIR, SPEC_FILE, format_code_point
+from generator.registry import builtin_systems, default_configs, load_spec, paper_configs, resolve
 from tests.conftest import write_spec
 
 # The numeral systems as the Afro-MNIST issue fixes them: first and last code point per config.
@@ -26,7 +27,7 @@ MIN_DESIGNS = {"medefaidrin": 2}
 
 def test_builtin_systems_are_the_default_configs():
     systems = builtin_systems()
-    assert sorted(systems) == sorted(DEFAULT_CONFIGS) == sorted(EXPECTED)
+    assert sorted(systems) == sorted(default_configs()) == sorted(EXPECTED)
     for name, (first, last, class_names) in EXPECTED.items():
         system = systems[name]
         assert system.code_points == tuple(range(first, last + 1))
@@ -34,12 +35,13 @@ def test_builtin_systems_are_the_default_configs():
         assert system.iso15924
         assert system.languages
         assert system.is_builtin
+        assert system.spec_path == BUILTIN_DIR / name / SPEC_FILE, "a built-in config's folder is its name"
         assert len(system.fonts) >= MIN_DESIGNS.get(name, 3), "every distinct design of the script, not one font"
         assert all(font.is_file() for font in system.fonts)
 
 
-def test_resolve_defaults_to_the_four_configs():
-    assert [system.name for system in resolve(None)] == list(DEFAULT_CONFIGS)
+def test_resolve_defaults_to_the_default_configs():
+    assert [system.name for system in resolve(None)] == list(default_configs())
 
 
 def test_resolve_with_spec_only_builds_the_spec(tmp_path: Path, vai):
@@ -78,6 +80,43 @@ def test_malformed_spec_is_refused_naming_the_value(tmp_path: Path, vai, overrid
         load_spec(spec)
     assert message in str(info.value)
     assert str(spec) in str(info.value)
+
+
+def test_default_configs_and_the_papers_figures_are_read_from_the_specs():
+    systems = builtin_systems()
+    assert default_configs() == ("geez", "vai", "osmanya", "nko", "adlam", "medefaidrin")
+    assert paper_configs() == ("geez", "vai", "osmanya", "nko")
+    orders = [system.default_order for system in systems.values()]
+    assert len(set(orders)) == len(orders), "each default config has a place of its own"
+    assert {name: system.paper_accuracy for name, system in systems.items()} == {
+        "geez": 0.9992,
+        "vai": 1.0,
+        "osmanya": 0.9999,
+        "nko": 1.0,
+        "adlam": None,
+        "medefaidrin": None,
+    }
+    assert {name: system.paper_real_accuracy for name, system in systems.items() if system.paper_real_accuracy} == {
+        "geez": 0.3030
+    }
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("default_order = 0", "default_order = 0 must be a positive integer"),
+        ('default_order = "1"', "default_order = '1' must be a positive integer"),
+        ("[paper]\ntest_accuracy = 1.5", "paper.test_accuracy = 1.5 must be an accuracy"),
+        ("[paper]\nreal_accuracy = true", "paper.real_accuracy = True must be an accuracy"),
+        ("[paper]\ntable = 1", "paper = {'table': 1} must be a table of test_accuracy and real_accuracy"),
+        ('paper = "99 %"', "paper = '99 %' must be a table"),
+    ],
+)
+def test_bad_default_order_or_paper_figures_are_refused(tmp_path: Path, vai, toml, message):
+    spec = write_spec(tmp_path, vai, "bad")
+    spec.write_text(spec.read_text() + toml + "\n")
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_spec(spec)
 
 
 def test_spec_missing_keys_and_bad_toml(tmp_path: Path):

@@ -13,7 +13,7 @@ from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_glyph
-from generator.synthesis.normalize import mnist_normalize
+from generator.synthesis.normalize import normalize_exemplars
 from generator.synthesis.plan import plan_split
 from generator.synthesis.seeds import read_seeds
 from generator.synthesis.synthesizer import exemplar_canvases
@@ -55,7 +55,7 @@ def write_seed_folder(folder: Path, system: NumeralSystem, bad: bool = False) ->
 
 
 def font_images(system: NumeralSystem) -> list[list[np.ndarray]]:
-    return [[mnist_normalize(canvas) for canvas in font] for font in exemplar_canvases(system)]
+    return normalize_exemplars(exemplar_canvases(system))
 
 
 def test_clean_seeds_are_all_kept(tmp_path: Path, vai):

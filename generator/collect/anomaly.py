@@ -30,11 +30,10 @@ from generator.collect.storage import REJECTED, Drawing
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_exemplars
 from generator.synthesis.normalize import mnist_normalize
-from generator.synthesis.sanitation import Templates, check_seeds, ink_share
+from generator.synthesis.sanitation import Templates, check_seeds, ink_share, robust_centre
 
 FEATURE_Z = 4.5
 MIN_CLASS_SIZE = 8
-_MAD_TO_SIGMA = 1.4826
 # The smallest spread each feature is taken to have: a class of near-identical drawings must not
 # flag every slightly different one. In each feature's own units.
 MIN_SPREAD = {
@@ -132,8 +131,7 @@ def assess(system: NumeralSystem, drawings: Sequence[Drawing], fonts: tuple[list
                 if reasons[index] is not None:
                     continue
                 others = np.delete(values, position)
-                median = float(np.median(others))
-                spread = max(_MAD_TO_SIGMA * float(np.median(np.abs(others - median))), MIN_SPREAD[name])
+                median, spread = robust_centre(others, MIN_SPREAD[name])
                 z = (values[position] - median) / spread
                 if (-z if name in _ONE_SIDED else abs(z)) > FEATURE_Z:
                     reasons[index] = (

@@ -26,7 +26,7 @@ from generator.collect.settings import (
     TOKEN_VARIABLE,
 )
 from generator.errors import InputError
-from generator.registry import DEFAULT_CONFIGS, resolve
+from generator.registry import default_configs, resolve
 
 PUBLIC_WARNING = (
     "warning: --host {host} serves the page to every network this machine is on. Put it behind a "
@@ -46,7 +46,7 @@ def add_arguments(collect: argparse.ArgumentParser) -> None:
             default=DEFAULT_DB,
             help=f"a SQLite file, or a sqlite:// or postgresql:// URL (default: {DEFAULT_DB})",
         )
-        command.add_argument("--configs", nargs="+", metavar="NAME", help="default: " + " ".join(DEFAULT_CONFIGS))
+        command.add_argument("--configs", nargs="+", metavar="NAME", help="default: " + " ".join(default_configs()))
         command.add_argument("--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec")
 
     def server(command: argparse.ArgumentParser, port: int) -> None:

@@ -18,7 +18,6 @@ Pillow and NumPy.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,14 +26,21 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from generator.errors import InputError
-from generator.layout import DEFAULT_BUILD_DIR, check_output_paths, read_metadata, sha256_file, write_atomic
+from generator.layout import (
+    DEFAULT_BUILD_DIR,
+    check_output_paths,
+    config_folder,
+    read_metadata,
+    sha256_file,
+    write_atomic,
+)
 from generator.registry import NumeralSystem
-from generator.repository.export import config_folder, load_split
+from generator.repository.export import load_split
 from generator.synthesis.fonts import family_name
-from generator.synthesis.normalize import FRAME, mnist_normalize
+from generator.synthesis.normalize import FRAME, normalize_exemplars
 from generator.synthesis.recipe import default_recipe
 from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
-from generator.synthesis.tiling import annotate, text_font, tile
+from generator.synthesis.tiling import annotate, png_bytes, text_font, tile
 
 FIGURES = ("exemplars", "samples", "class-means", "deformation-sweep")
 ELASTIC_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
@@ -46,10 +52,7 @@ ZOOM = 3  # screen pixels per image pixel: 28 px digits are too small to read on
 
 def exemplar_rows(system: NumeralSystem) -> list[list[np.ndarray]]:
     """``[font][label]``: every font's exemplar of every class, MNIST-normalised; ``None`` where excluded."""
-    return [
-        [None if canvas is None else mnist_normalize(canvas) for canvas in font_canvases]
-        for font_canvases in exemplar_canvases(system)
-    ]
+    return normalize_exemplars(exemplar_canvases(system))
 
 
 def sample_rows(
@@ -178,12 +181,6 @@ def confusion_matrix_image(matrix: np.ndarray, class_names: Sequence[str], title
     )
 
 
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
 # --- the command -------------------------------------------------------------------------------------------------
 
 
@@ -247,5 +244,5 @@ def write_figures(
     ]
     out.mkdir(parents=True, exist_ok=True)
     for figure, path in zip(figures, paths, strict=True):
-        write_atomic(path, png_bytes(figure))
+        write_atomic(path, png_bytes(figure, optimize=True))
     return paths

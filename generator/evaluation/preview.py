@@ -9,7 +9,7 @@ import numpy as np
 from generator.layout import write_atomic
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import family_name
-from generator.synthesis.normalize import FRAME, mnist_normalize
+from generator.synthesis.normalize import FRAME, normalize_exemplars
 from generator.synthesis.recipe import default_recipe
 from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
 from generator.synthesis.tiling import GAP, GREY, labelled_png, tile
@@ -24,7 +24,7 @@ def preview_grid(system: NumeralSystem, samples_per_class: int = 8, seed: int = 
     ``samples_per_class`` random images per class drawn from the recipe.
     """
     canvases = exemplar_canvases(system)
-    exemplar_rows = [[None if c is None else mnist_normalize(c) for c in font_canvases] for font_canvases in canvases]
+    exemplar_rows = normalize_exemplars(canvases)
     synthesizer = Synthesizer(canvases, default_recipe(seed=seed))
     rng = np.random.default_rng(seed)
     fonts = [

@@ -16,16 +16,24 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import generator
 from generator.errors import InputError, import_torch
 from generator.evaluation import baseline
-from generator.evaluation.figures import confusion_matrix_image, png_bytes
-from generator.layout import DEFAULT_BUILD_DIR, METADATA_FILE, check_output_paths, read_metadata, write_atomic
-from generator.registry import PAPER_REAL_ACCURACY
-from generator.repository.export import config_folder, load_split
+from generator.evaluation.figures import confusion_matrix_image
+from generator.layout import (
+    DEFAULT_BUILD_DIR,
+    METADATA_FILE,
+    check_output_paths,
+    config_folder,
+    read_metadata,
+    write_atomic,
+)
+from generator.registry import builtin_systems
+from generator.repository.export import load_split
 from generator.synthesis.handwriting import (
     MAX_IMAGE_PIXELS,
     image_files,
@@ -33,6 +41,10 @@ from generator.synthesis.handwriting import (
     read_grey,
 )
 from generator.synthesis.normalize import EmptyImageError
+from generator.synthesis.tiling import png_bytes
+
+if TYPE_CHECKING:
+    import torch
 
 # The most an .npz of real digits may hold: far more than any set of real handwritten digits.
 MAX_NPZ_BYTES = 2 * 2**30
@@ -189,6 +201,35 @@ def output_paths(config: str, out: Path) -> tuple[Path, Path]:
     return out / f"{config}-real.json", out / f"{config}-real-confusion.png"
 
 
+@dataclass(frozen=True)
+class Score:
+    """How a trained model reads a set of labelled digits.
+
+    Attributes:
+        matrix: the confusion matrix, ``matrix[true, predicted]``, class order as the config's class names.
+    """
+
+    matrix: np.ndarray
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.matrix) / max(self.matrix.sum(), 1))
+
+    @property
+    def per_class(self) -> list[float | None]:
+        """The fraction of each class's digits read right; ``None`` for a class with none."""
+        return baseline.per_class_accuracy(self.matrix)
+
+    @property
+    def examples(self) -> list[int]:
+        return [int(count) for count in self.matrix.sum(axis=1)]
+
+
+def score(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, num_classes: int) -> Score:
+    """Scores ``model`` on labelled ``uint8`` ``(N, 28, 28)`` digits, generated or real; reads and writes no file."""
+    return Score(baseline.confusion_matrix(labels, baseline.predict(model, images), num_classes))
+
+
 def evaluate_real(
     config: str,
     real: str | Path,
@@ -200,7 +241,7 @@ def evaluate_real(
     overwrite: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> dict:
-    """Trains the baseline on a generated config, then scores it on real handwritten digits.
+    """Trains the baseline on a generated config, then scores it on real handwritten digits (``score``).
 
     Everything is checked before training starts: the outputs, the config and every real image.
 
@@ -235,21 +276,22 @@ def evaluate_real(
     x_train, y_train = load_split(folder, "train", metadata)
     x_test, y_test = load_split(folder, "test", metadata)
     model = baseline.train(x_train, y_train, len(class_names), settings, on_epoch)
-    synthetic = baseline.confusion_matrix(y_test, baseline.predict(model, x_test), len(class_names))
-    matrix = baseline.confusion_matrix(digits.labels, baseline.predict(model, digits.images), len(class_names))
-    accuracies = baseline.per_class_accuracy(matrix)
+    synthetic = score(model, x_test, y_test, len(class_names))
+    on_real = score(model, digits.images, digits.labels, len(class_names))
+    system = builtin_systems().get(config)  # the paper's figure, for a config the paper had
 
     results = {
         "config": config,
         "real_source": str(real),
         "real_examples": len(digits.labels),
-        "real_accuracy": float(np.trace(matrix) / matrix.sum()),
-        "paper_real_accuracy": PAPER_REAL_ACCURACY.get(config),
-        "synthetic_test_accuracy": float(np.trace(synthetic) / max(synthetic.sum(), 1)),
+        "real_accuracy": on_real.accuracy,
+        "paper_real_accuracy": system.paper_real_accuracy if system else None,
+        "synthetic_test_accuracy": synthetic.accuracy,
         "per_class": {
-            name: {"examples": int(matrix[c].sum()), "accuracy": accuracies[c]} for c, name in enumerate(class_names)
+            name: {"examples": examples, "accuracy": accuracy}
+            for name, examples, accuracy in zip(class_names, on_real.examples, on_real.per_class, strict=True)
         },
-        "confusion_matrix": matrix.tolist(),
+        "confusion_matrix": on_real.matrix.tolist(),
         "confusion_matrix_axes": "rows: true class; columns: predicted class; class order as class_names",
         "class_names": class_names,
         "denoise": denoise,
@@ -263,7 +305,7 @@ def evaluate_real(
     }
     out.mkdir(parents=True, exist_ok=True)
     title = f"{config}: trained on generated, tested on {len(digits.labels)} real images"
-    write_atomic(png_path, png_bytes(confusion_matrix_image(matrix, class_names, title)))
+    write_atomic(png_path, png_bytes(confusion_matrix_image(on_real.matrix, class_names, title), optimize=True))
     write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
     return results
 

@@ -53,13 +53,13 @@ from skimage.morphology import skeletonize
 
 import generator
 from generator.errors import InputError
-from generator.evaluation.figures import grid_figure, png_bytes
+from generator.evaluation.figures import grid_figure
 from generator.evaluation.realdata import read_real
-from generator.layout import DEFAULT_BUILD_DIR, check_output_paths, read_metadata, write_atomic
-from generator.repository.export import config_folder, load_split
+from generator.layout import DEFAULT_BUILD_DIR, SPLITS, check_output_paths, config_folder, read_metadata, write_atomic
+from generator.repository.export import load_split
 from generator.synthesis.normalize import count_pieces
+from generator.synthesis.tiling import png_bytes
 
-SPLITS = ("train", "test")
 # Morpho-MNIST's processing: 4x upsampling, then a threshold at half of the full grey level.
 SCALE = 4
 THRESHOLD = 128
@@ -596,6 +596,6 @@ def run_stats(
         json_path, png_path = paths
         figure = stats_figure(config, split, class_names, generated, real_summary)
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(png_path, png_bytes(figure))
+        write_atomic(png_path, png_bytes(figure, optimize=True))
         write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode())
     return StatsRun(table, results, paths)

@@ -6,14 +6,14 @@ The generator's output folder is the Hub repository: one folder per config (shar
 - ``README.md``, the card, rendered from ``dataset_card.md`` and the metadata of every config;
 - ``sample-grids/<config>.png``, a grid of test images per config, which the card shows;
 - ``builder-script/afro_mnist.py``, the ``datasets`` builder, one folder down because ``datasets`` >= 4
-  refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root.
+  refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root, and beside it
+  ``afro_mnist.json``, the citation and licence that the builder and the card both state.
 
 Folder names with a hyphen can never collide with a config name, which is ``[a-z0-9_]+``.
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import math
@@ -33,16 +33,10 @@ from PIL import Image
 
 from generator import settings
 from generator.errors import InputError
-from generator.layout import BASELINE_FILE, config_folders, read_metadata
-from generator.registry import (
-    BUILTIN_DIR,
-    DEFAULT_CONFIG,
-    DEFAULT_CONFIGS,
-    PAPER_REAL_ACCURACY,
-    NumeralSystem,
-    builtin_systems,
-)
+from generator.layout import BASELINE_FILE, BUILTIN_DIR, config_folders, read_metadata
+from generator.registry import DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
 from generator.repository.output import write_root_files
+from generator.repository.shards import features
 from generator.synthesis.fonts import render_glyph
 from generator.synthesis.normalize import mnist_normalize
 from generator.synthesis.recipe import default_recipe
@@ -54,6 +48,8 @@ from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 _REPOSITORY_FILES = Path(__file__).parent.parent / "dataset_repository"
 CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
 BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
+# Beside the builder script and published with it: the citation and licence it and the card state, and its folder.
+BUILDER_DATA = BUILDER_SCRIPT.with_suffix(".json")
 # Results that ship with the generator (results/ at the project's root) and its changelog: the card quotes them.
 SHIPPED_BASELINES = _REPOSITORY_FILES / "baselines.json"
 SHIPPED_REAL_TRANSFER = _REPOSITORY_FILES / "real_transfer.json"
@@ -117,10 +113,10 @@ def read_configs(out: Path) -> list[ConfigRecord]:
 def card_order(records: list[ConfigRecord]) -> list[ConfigRecord]:
     """The default config (``registry.DEFAULT_CONFIG``) first, then the Afro-MNIST configs in their usual order,
     then any others by name; the first is the repository's default."""
+    usual = default_configs()
 
     def rank(record: ConfigRecord) -> tuple[bool, int, str]:
-        known = record.name in DEFAULT_CONFIGS
-        order = DEFAULT_CONFIGS.index(record.name) if known else len(DEFAULT_CONFIGS)
+        order = usual.index(record.name) if record.name in usual else len(usual)
         return (record.name != DEFAULT_CONFIG, order, record.name)
 
     return sorted(records, key=rank)
@@ -131,20 +127,17 @@ def sample_grid_path(config: str) -> str:
 
 
 def builder_path_in_repo() -> str:
-    return f"{builder_constants()['SCRIPT_FOLDER']}/{BUILDER_SCRIPT.name}"
+    return f"{builder_about()['script_folder']}/{BUILDER_SCRIPT.name}"
+
+
+def builder_data_path_in_repo() -> str:
+    return f"{builder_about()['script_folder']}/{BUILDER_DATA.name}"
 
 
 @cache
-def builder_constants() -> dict[str, str]:
-    """The builder script's module-level string constants (``_CITATION``, ``SCRIPT_FOLDER``...), read, not run."""
-    tree = ast.parse(BUILDER_SCRIPT.read_text(encoding="utf-8"))
-    return {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
+def builder_about() -> dict[str, str]:
+    """The builder's data file: ``citation``, ``license`` and ``script_folder``, the folder both are published in."""
+    return json.loads(BUILDER_DATA.read_text(encoding="utf-8"))
 
 
 # --- the card's YAML -------------------------------------------------------------------------------------------
@@ -163,7 +156,7 @@ def card_metadata(records: list[ConfigRecord]) -> dict:
     languages = list(dict.fromkeys(code for r in records for code in r.metadata["numeral_system"]["languages"]))
     # The repository as a whole: every image of every config.
     total = sum(split["num_examples"] for r in records for split in r.metadata["splits"].values())
-    header: dict = {"pretty_name": PRETTY_NAME, "license": builder_constants()["_LICENSE"].lower()}
+    header: dict = {"pretty_name": PRETTY_NAME, "license": builder_about()["license"].lower()}
     if languages:
         header["language"] = languages
     handwritten = any(_is_handwritten(r) for r in records)
@@ -192,17 +185,11 @@ def _config_entry(record: ConfigRecord, default: bool) -> dict:
 
 
 def _dataset_info_entry(record: ConfigRecord) -> dict:
-    class_names = record.metadata["numeral_system"]["class_names"]
     splits = record.metadata["splits"]
     return {
         "config_name": record.name,
-        "features": [
-            {"name": "image", "dtype": "image"},
-            {
-                "name": "label",
-                "dtype": {"class_label": {"names": {str(i): name for i, name in enumerate(class_names)}}},
-            },
-        ],
+        # The features the shards carry in their schema, in the card's YAML form (datasets' own conversion).
+        "features": features(tuple(record.metadata["numeral_system"]["class_names"]))._to_yaml_list(),
         "splits": [
             {"name": split, "num_bytes": info["num_bytes"], "num_examples": info["num_examples"]}
             for split, info in splits.items()
@@ -250,7 +237,7 @@ def render_card(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> 
         limitations=_limitations(records),
         version=_version(records),
         font_licences=_font_licences(records),
-        citation=builder_constants()["_CITATION"].strip(),
+        citation=builder_about()["citation"].strip(),
     )
 
 
@@ -688,8 +675,8 @@ def _limitations(records: list[ConfigRecord]) -> str:
             "We could measure the gap only on scripts with real handwritten test sets, none of which is a config "
             f"here: LeNet-5 trained on generated data alone read real handwritten {measured}"
             + (f"; it is worst on {_join(worst)}" if worst else "")
-            + f". For Ge'ez the paper reports {_percent(PAPER_REAL_ACCURACY['geez'])} on real handwriting for its own "
-            "synthetic data. Figures from "
+            + f". For Ge'ez the paper reports {_percent(builtin_systems()['geez'].paper_real_accuracy)} on real "
+            "handwriting for its own synthetic data. Figures from "
             f"`results/real_transfer.json` in the [generator's source]({settings.SOURCE_URL}) (generator "
             f"{transfer['generator_version']}, {transfer['train_size']:,} training images, seed {transfer['seed']})."
         )
@@ -762,52 +749,12 @@ def bundled_font_licences() -> dict[str, FontLicence]:
     licences = {}
     for manifest_path in sorted(BUILTIN_DIR.glob("*/fonts/manifest.json")):
         for font in json.loads(manifest_path.read_text(encoding="utf-8")):
-            name = (
-                font.get("license")
-                or font.get("licence_type")
-                or licence_name((manifest_path.parent.parent / font["license_path"]).read_text(encoding="utf-8"))
-            )
             if "npm_package" in font:
                 source = f"{font['source_family']} (npm {font['npm_package']} {font['npm_version']})"
             else:
                 source = f"{font['source_family']} (Debian {font['debian_package']} {font['debian_version']})"
-            licences[font["subset_sha256"]] = FontLicence(name, source)
+            licences[font["subset_sha256"]] = FontLicence(font["licence"], source)
     return licences
-
-
-# Short names for the licences as Debian copyright files spell them.
-_LICENCE_NAMES = [
-    (re.compile(r"OFL-1\.1|Open Font License,? Version 1\.1", re.IGNORECASE), "OFL-1.1"),
-    (re.compile(r"GPL-3\+ with (Special )?Font Exception", re.IGNORECASE), "GPL-3+ with font exception"),
-    (re.compile(r"bitstream-vera", re.IGNORECASE), "Bitstream Vera"),
-    (re.compile(r"public domain", re.IGNORECASE), "public domain"),
-]
-_FILES = re.compile(r"^Files:\s*(.+)$", re.MULTILINE)
-_LICENSE = re.compile(r"^License:\s*(.+)$", re.MULTILINE)
-
-
-def licence_name(copyright_text: str) -> str:
-    """A short licence name from a font's Debian copyright file, e.g. ``OFL-1.1`` or ``GPL-2+``.
-
-    In a machine-readable file the paragraph whose ``Files:`` names font files wins over ``Files: *``; a free-form
-    file is searched for a licence it names.
-    """
-    licence_by_files = {}
-    for paragraph in copyright_text.split("\n\n"):
-        files, licence = _FILES.search(paragraph), _LICENSE.search(paragraph)
-        if files and licence:
-            licence_by_files.setdefault(files[1].strip(), licence[1].strip())
-    for_fonts = [
-        licence
-        for files, licence in licence_by_files.items()
-        if re.search(r"\.(ttf|otf)\b", files) and not files.startswith("debian/")
-    ]
-    first = _LICENSE.search(copyright_text)
-    named = next((c for c in [*for_fonts, licence_by_files.get("*"), first and first[1].strip()] if c), None)
-    for pattern, short in _LICENCE_NAMES:
-        if pattern.search(named or copyright_text):
-            return short
-    return named or "see its licence file"
 
 
 # --- sample grids and the files at the root --------------------------------------------------------------------
@@ -890,7 +837,11 @@ def root_files(
     (from spec files) whose fonts can draw the grids' glyphs.
     """
     by_name = {system.name: system for system in systems or []}
-    files = {README: render_card(records, repo_id).encode("utf-8"), builder_path_in_repo(): BUILDER_SCRIPT.read_bytes()}
+    files = {
+        README: render_card(records, repo_id).encode("utf-8"),
+        builder_path_in_repo(): BUILDER_SCRIPT.read_bytes(),
+        builder_data_path_in_repo(): BUILDER_DATA.read_bytes(),
+    }
     for record in records:
         if record.folder is not None:
             files[sample_grid_path(record.name)] = sample_grid(record, by_name.get(record.name))
@@ -899,7 +850,12 @@ def root_files(
 
 def root_paths(configs: list[str]) -> list[str]:
     """The root files a repository holding ``configs`` has, by path in the repository."""
-    return [README, builder_path_in_repo(), *(sample_grid_path(config) for config in configs)]
+    return [
+        README,
+        builder_path_in_repo(),
+        builder_data_path_in_repo(),
+        *(sample_grid_path(config) for config in configs),
+    ]
 
 
 def write_repository_files(

@@ -33,13 +33,11 @@ from generator.errors import InputError
 from generator.layout import (
     DEFAULT_BUILD_DIR,
     METADATA_FILE,
-    check_config_name,
     check_output_paths,
-    config_folders,
+    config_folder,
     read_metadata,
     write_atomic,
 )
-from generator.registry import builtin_systems
 from generator.repository.download import fetch_config, verify_shards
 
 FORMATS = ("idx", "npz")
@@ -64,33 +62,6 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 # --- reading a config folder --------------------------------------------------------------------------------------
-
-
-def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Path:
-    """The folder of a finished config in ``build_dir``.
-
-    Raises:
-        InputError: the build folder or the config is missing, or the config was never finished.
-    """
-    check_config_name(config)
-    build_dir = Path(build_dir)
-    if config in builtin_systems():
-        make_it = f"run `make dataset` or `afro-mnist generate --configs {config} --out {build_dir}` first"
-    else:  # a config of a spec file: --configs alone cannot name it, and it may live in a folder of its own
-        make_it = (
-            f"generate it with `afro-mnist generate --spec YOUR_SPEC.toml --out {build_dir}`, "
-            "or pass --from the folder it was generated into"
-        )
-    if not build_dir.is_dir():
-        raise InputError(f"build folder {build_dir} does not exist; {make_it}")
-    folder = build_dir / config
-    if not folder.is_dir():
-        found = [path.name for path in config_folders(build_dir)]
-        listing = ", ".join(found) if found else "none"
-        raise InputError(f"config {config!r} is not in {build_dir} (configs there: {listing}); {make_it}")
-    if not (folder / METADATA_FILE).is_file():
-        raise InputError(f"{folder} has no {METADATA_FILE}, so it is not a finished config; {make_it}")
-    return folder
 
 
 def load_split(folder: Path, split: str, metadata: dict | None = None) -> Split:

@@ -19,9 +19,9 @@ from PIL import Image
 
 from generator import settings
 from generator.errors import InputError, import_torch
-from generator.layout import METADATA_FILE, read_metadata
+from generator.layout import METADATA_FILE, config_folder, read_metadata
 from generator.repository.download import fetch_config
-from generator.repository.export import config_folder, load_split
+from generator.repository.export import load_split
 
 torch = import_torch()  # a clear error naming the [baseline] extra, instead of a bare ModuleNotFoundError
 

@@ -29,9 +29,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from generator.errors import InputError
 from generator.synthesis.normalize import FRAME, EmptyImageError, mnist_normalize
+from generator.synthesis.sanitation import MAD_TO_SIGMA
 
-# A median absolute deviation times this is the standard deviation, for Gaussian noise.
-_MAD_TO_SIGMA = 1.4826
 # Paper is what lies within this many standard deviations of the paper's level.
 _PAPER_SIGMAS = 3.0
 # Images with a shorter side at least this large are scans, whose strokes survive a median filter.
@@ -67,7 +66,7 @@ def remove_paper(image: np.ndarray, *, noise_margin: bool = True) -> np.ndarray:
     paper = float(np.median(border))
     floor = paper
     if noise_margin:
-        floor += _PAPER_SIGMAS * _MAD_TO_SIGMA * float(np.median(np.abs(border - paper)))
+        floor += _PAPER_SIGMAS * MAD_TO_SIGMA * float(np.median(np.abs(border - paper)))
     ink = np.clip(image - floor, 0, None)
     peak = float(ink.max())
     if peak <= 0:

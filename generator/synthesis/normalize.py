@@ -80,6 +80,11 @@ def mnist_normalize(image: np.ndarray, box: int = BOX, frame: int = FRAME) -> np
     return place_by_mass(fit_to_box(image, box), frame)
 
 
+def normalize_exemplars(canvases: list[list[np.ndarray | None]]) -> list[list[np.ndarray | None]]:
+    """``[font][label]`` exemplar canvases, each MNIST-normalised; ``None`` (a glyph the font does not draw) stays."""
+    return [[None if canvas is None else mnist_normalize(canvas) for canvas in font] for font in canvases]
+
+
 def to_canvas(glyph: np.ndarray, size: int = WORKING_SIZE, box: int = WORKING_BOX) -> np.ndarray:
     """Centres a glyph, fitted into ``box``, on the ``size`` x ``size`` canvas that deformation uses."""
     fitted = fit_to_box(glyph, box)

@@ -43,7 +43,8 @@ SCRIBBLE_Z = 3.5
 # The robust spread of a class's ink share is never taken as less than this, so that a class of a
 # few near-identical seeds does not flag every slightly bolder one.
 _MIN_INK_SPREAD = 0.03
-_MAD_TO_SIGMA = 1.4826
+# A median absolute deviation times this is the standard deviation, for Gaussian noise.
+MAD_TO_SIGMA = 1.4826
 # A sample keeps its exemplar's structure when its count of holes is within this many of the
 # exemplar's, and its count of pieces is at most this many fewer: a hand may close or open one loop
 # and join two strokes, not run a numeral's parts together.
@@ -63,7 +64,7 @@ REASONS = ("lost_structure", "blot", "out_of_class")
 def robust_centre(reference: np.ndarray, least_spread: float = 0.0) -> tuple[float, float]:
     """The median of ``reference`` and its robust standard deviation (MAD), never under ``least_spread``."""
     median = float(np.median(reference))
-    return median, max(_MAD_TO_SIGMA * float(np.median(np.abs(reference - median))), least_spread)
+    return median, max(MAD_TO_SIGMA * float(np.median(np.abs(reference - median))), least_spread)
 
 
 def robust_z(values: np.ndarray, reference: np.ndarray, least_spread: float = 0.0) -> np.ndarray:

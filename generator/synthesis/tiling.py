@@ -33,11 +33,10 @@ def tile(rows: list[list[np.ndarray]]) -> np.ndarray:
     return grid
 
 
-def png_bytes(grid: np.ndarray, zoom: int = 2) -> bytes:
-    """The grid as PNG, each pixel enlarged to ``zoom`` x ``zoom`` so that small digits stay legible."""
-    image = Image.fromarray(grid).resize((grid.shape[1] * zoom, grid.shape[0] * zoom), Image.Resampling.NEAREST)
+def png_bytes(image: Image.Image, *, optimize: bool = False) -> bytes:
+    """``image`` as PNG bytes; ``optimize`` spends more time compressing for a smaller file."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", optimize=optimize)
     return buffer.getvalue()
 
 
@@ -107,6 +106,4 @@ def labelled_png(
         column_labels=column_labels,
         column_centres=cell_centres(len(column_labels), zoom),
     )
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(sheet)
