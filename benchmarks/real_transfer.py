@@ -65,11 +65,11 @@ def ablation_rows() -> list[Row]:
     rows = [Row("plain", "plain: one font, ElasticTransform only", PLAIN, False, False)]
     rows.append(Row("fonts", "+ every font design", PLAIN, True, False))
     chosen = list(PLAIN)
-    for name, what in INGREDIENTS.items():
-        if name in PLAIN:
+    for ingredient in INGREDIENTS:
+        if ingredient.name in PLAIN:
             continue
-        chosen.append(name)
-        rows.append(Row(name, f"+ {what}", tuple(chosen), True, False))
+        chosen.append(ingredient.name)
+        rows.append(Row(ingredient.name, f"+ {ingredient.what}", tuple(chosen), True, False))
     rows.append(Row("default", "+ sanitation: the default", tuple(chosen), True, True))
     rows.append(
         Row("unscaled", "default, every step at full strength whatever the glyph", tuple(chosen), True, True, False)

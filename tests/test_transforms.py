@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
+from generator.synthesis.recipe import INGREDIENT_NAMES, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
 from generator.synthesis.sanitation import Templates
 from generator.synthesis.synthesizer import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
 from generator.synthesis.transforms import (
@@ -66,6 +66,27 @@ def test_pen_stroke_overshoots_run_on_past_the_ends():
     longer = run(PenStroke(**pen, overshoot=(6.0, 6.0), overshoot_p=1.0), line)
     extent = [np.ptp(np.nonzero(image >= 128)[1]) for image in (plain, longer)]
     assert extent[1] >= extent[0] + 10, "both ends run on by about 6 px"
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda: PenStroke(width=(7.0, 3.0)), "width"),
+        (lambda: PenStroke(nib_ratio=(0.0, 1.0)), "nib_ratio"),
+        (lambda: PenStroke(overshoot_p=1.5), "overshoot_p"),
+        (lambda: PenStroke(clearance_scale=(0.0, 0.5)), "clearance_scale"),
+        (lambda: InkPressure(low=(0.5, 1.5)), "low"),
+        (lambda: InkPressure(cells=(0, 3)), "cells"),
+        (lambda: StrokeGaps(size=(-1.0, 2.0)), "size"),
+        (lambda: StrokeGaps(gaps=(3, 1)), "gaps"),
+        (lambda: CoarseElastic(approximate=True), "approximate"),
+        (lambda: LeanAffine(clearance_scale=(4.0, 0.0)), "clearance_scale"),
+    ],
+)
+def test_transforms_refuse_bad_arguments(make, named):
+    """As albumentations' own transforms do: a ValueError that names the argument."""
+    with pytest.raises(ValueError, match=named):
+        make()
 
 
 def test_ink_pressure_varies_the_ink_and_keeps_the_paper_black():
@@ -177,7 +198,7 @@ def test_coarse_elastic_warps_as_elastic_transform_does():
         assert np.array_equal(elastic.apply(image, **maps), A.ElasticTransform.apply(elastic, image, **maps))
 
 
-@pytest.mark.parametrize("ingredients", [PLAIN, tuple(INGREDIENTS)])
+@pytest.mark.parametrize("ingredients", [PLAIN, INGREDIENT_NAMES])
 def test_recipe_is_seeded_and_survives_saving(tmp_path: Path, vai, ingredients):
     exemplar = exemplar_canvases(vai)[0][4]
     path = tmp_path / "recipe.json"

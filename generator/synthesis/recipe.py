@@ -6,14 +6,15 @@ reload it with ``load_recipe(path)`` (``albumentations.load`` after ``import gen
 and rerun it on an exemplar canvas.
 
 The recipe is built from named ingredients, each one thing that handwriting has and typesetting
-lacks. ``INGREDIENTS`` lists them in the order a pen would add them; the default recipe uses all of
+lacks. ``INGREDIENTS`` lists them in pipeline order, the one place that order lives; the default uses all of
 them, and ``benchmarks/real_transfer.py`` measures what each one adds by leaving the later ones out.
 The same recipe serves every script: nothing in it is tuned to one script's digits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import albumentations as A
@@ -21,15 +22,8 @@ import cv2
 import numpy as np
 
 from generator.errors import InputError, one_line
+from generator.synthesis import transforms
 from generator.synthesis.normalize import WORKING_BOX, EmptyImageError, mnist_normalize
-from generator.synthesis.transforms import (
-    CoarseElastic,
-    InkPressure,
-    LeanAffine,
-    LeanGridDistortion,
-    PenStroke,
-    StrokeGaps,
-)
 
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
 # MNIST's 20 px, so sigma doubles; the field's amplitude falls as 1/sigma, so alpha grows fourfold.
@@ -45,16 +39,82 @@ _CLEARANCE_SCALE = (4.0, 0.3)
 # A nib is never wider than this many times the glyph's clearance, so the pen cannot fill its gaps.
 _WIDTH_PER_CLEARANCE = 1.75
 
-# name -> what it adds, in pipeline order.
-INGREDIENTS = {
-    "elastic": "elastic deformation at the scale of the whole digit (Simard et al. 2003)",
-    "affine": "slant, rotation, aspect and scale of the hand",
-    "proportions": "uneven proportions: parts of the digit stretched or squeezed against the rest",
-    "pen": "one pen's line: the glyph's centreline redrawn with a nib of random width and angle",
-    "fine_elastic": "a second, finer elastic field: the wobble of a hand-drawn line",
-    "ink": "uneven ink along the stroke",
-    "gaps_overshoots": "small gaps where the pen skipped, and stroke ends that run on",
-}
+
+@dataclass(frozen=True)
+class Ingredient:
+    """One thing handwriting has and typesetting lacks: a name, what it adds, and the step that adds it.
+
+    ``make`` builds the step from the set of chosen ingredient names (the pen's strokes run on only
+    when ``gaps_overshoots`` is chosen).
+    """
+
+    name: str
+    what: str
+    make: Callable[[frozenset[str]], A.BasicTransform]
+
+
+def _pen(chosen: frozenset[str]) -> transforms.PenStroke:
+    # Nib 3-7 px on the canvas is 1.5-3.5 px in the 28x28 frame: MNIST's strokes are ~2-3 px.
+    return transforms.PenStroke(
+        width=(3.0, 7.0),
+        nib_ratio=(0.5, 1.0),
+        overshoot=(1.0, 6.0),
+        overshoot_p=0.5 if "gaps_overshoots" in chosen else 0.0,
+        width_per_clearance=_WIDTH_PER_CLEARANCE,
+        clearance_scale=_CLEARANCE_SCALE,
+        p=0.9,
+    )
+
+
+def _affine(chosen: frozenset[str]) -> transforms.LeanAffine:
+    return transforms.LeanAffine(
+        rotate=(-12, 12),
+        shear={"x": (-18, 18), "y": (-5, 5)},
+        scale={"x": (0.8, 1.15), "y": (0.9, 1.1)},
+        clearance_scale=_CLEARANCE_SCALE,
+        **_CANVAS_EDGES,
+        p=0.9,
+    )
+
+
+def _proportions(chosen: frozenset[str]) -> transforms.LeanGridDistortion:
+    # A 4x4 grid whose lines move by up to 30 % of a cell: a loop grows while a tail shrinks.
+    return transforms.LeanGridDistortion(
+        num_steps=4, distort_limit=(-0.3, 0.3), clearance_scale=_CLEARANCE_SCALE, **_CANVAS_EDGES, p=0.7
+    )
+
+
+def _gaps(chosen: frozenset[str]) -> transforms.StrokeGaps:
+    # One gap, just wider than the line, in 40 % of images: real Tamil and Malayalam digits are broken
+    # about a fifth of the time (afro-mnist stats), MNIST's seldom; 0.3.1's one to three wide cuts in
+    # 60 % broke 37 % of one-stroke digits.
+    return transforms.StrokeGaps(gaps=(1, 1), size=(1.2, 2.0), relative_size=True, p=0.4)
+
+
+# The recipe, in pipeline order: the one list that says which steps exist, the order they run in,
+# and the order in which ``benchmarks/real_transfer.py`` adds them to the paper's plain recipe.
+INGREDIENTS = (
+    Ingredient("pen", "one pen's line: the glyph's centreline redrawn with a nib of random width and angle", _pen),
+    Ingredient("affine", "slant, rotation, aspect and scale of the hand", _affine),
+    Ingredient(
+        "proportions", "uneven proportions: parts of the digit stretched or squeezed against the rest", _proportions
+    ),
+    Ingredient(
+        "elastic",
+        "elastic deformation at the scale of the whole digit (Simard et al. 2003)",
+        lambda chosen: _elastic(alpha=34, sigma=4, p=1.0),
+    ),
+    Ingredient(
+        "fine_elastic",
+        "a second, finer elastic field: the wobble of a hand-drawn line",
+        lambda chosen: _elastic(alpha=6, sigma=1.5, p=0.7),
+    ),
+    Ingredient(
+        "ink", "uneven ink along the stroke", lambda chosen: transforms.InkPressure(low=(0.3, 0.8), cells=(2, 5), p=0.5)
+    ),
+    Ingredient("gaps_overshoots", "small gaps where the pen skipped, and stroke ends that run on", _gaps),
+)
+INGREDIENT_NAMES = tuple(ingredient.name for ingredient in INGREDIENTS)
 # The paper's recipe: elastic deformation of the exemplar and nothing else.
 PLAIN = ("elastic",)
 
@@ -62,80 +122,34 @@ PLAIN = ("elastic",)
 def check_ingredients(ingredients: Iterable[str]) -> tuple[str, ...]:
     """The ingredients in pipeline order; raises ValueError for an unknown one."""
     chosen = set(ingredients)
-    unknown = sorted(chosen - set(INGREDIENTS))
+    unknown = sorted(chosen - set(INGREDIENT_NAMES))
     if unknown:
-        raise ValueError(f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(INGREDIENTS)}")
-    return tuple(name for name in INGREDIENTS if name in chosen)
-
-
-def build_recipe(ingredients: Iterable[str] = tuple(INGREDIENTS), seed: int | None = None) -> A.Compose:
-    """A Compose of the chosen ingredients, in the order a pen would add them."""
-    chosen = check_ingredients(ingredients)
-    transforms: list[A.BasicTransform] = []
-    if "pen" in chosen:
-        # Nib 3-7 px on the canvas is 1.5-3.5 px in the 28x28 frame: MNIST's strokes are ~2-3 px.
-        overshoot_p = 0.5 if "gaps_overshoots" in chosen else 0.0
-        transforms.append(
-            PenStroke(
-                width=(3.0, 7.0),
-                nib_ratio=(0.5, 1.0),
-                overshoot=(1.0, 6.0),
-                overshoot_p=overshoot_p,
-                width_per_clearance=_WIDTH_PER_CLEARANCE,
-                clearance_scale=_CLEARANCE_SCALE,
-                p=0.9,
-            )
+        raise ValueError(
+            f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(INGREDIENT_NAMES)}"
         )
-    if "affine" in chosen:
-        transforms.append(
-            LeanAffine(
-                rotate=(-12, 12),
-                shear={"x": (-18, 18), "y": (-5, 5)},
-                scale={"x": (0.8, 1.15), "y": (0.9, 1.1)},
-                clearance_scale=_CLEARANCE_SCALE,
-                **_CANVAS_EDGES,
-                p=0.9,
-            )
-        )
-    if "proportions" in chosen:
-        # A 4x4 grid whose lines move by up to 30 % of a cell: a loop grows while a tail shrinks.
-        transforms.append(
-            LeanGridDistortion(
-                num_steps=4,
-                distort_limit=(-0.3, 0.3),
-                clearance_scale=_CLEARANCE_SCALE,
-                **_CANVAS_EDGES,
-                p=0.7,
-            )
-        )
-    if "elastic" in chosen:
-        transforms.append(_elastic(alpha=34, sigma=4, p=1.0))
-    if "fine_elastic" in chosen:
-        transforms.append(_elastic(alpha=6, sigma=1.5, p=0.7))
-    if "ink" in chosen:
-        transforms.append(InkPressure(low=(0.3, 0.8), cells=(2, 5), p=0.5))
-    if "gaps_overshoots" in chosen:
-        # One gap, just wider than the line, in 40 % of images: real Tamil and Malayalam digits are broken
-        # about a fifth of the time (afro-mnist stats), MNIST's seldom; 0.3.1's one to three wide cuts in
-        # 60 % broke 37 % of one-stroke digits.
-        transforms.append(StrokeGaps(gaps=(1, 1), size=(1.2, 2.0), relative_size=True, p=0.4))
-    return A.Compose(transforms, seed=seed)
+    return tuple(name for name in INGREDIENT_NAMES if name in chosen)
 
 
-def _elastic(alpha: float, sigma: float, p: float) -> CoarseElastic:
+def build_recipe(ingredients: Iterable[str] = INGREDIENT_NAMES, seed: int | None = None) -> A.Compose:
+    """A Compose of the chosen ingredients, in pipeline order (``INGREDIENTS``)."""
+    chosen = frozenset(check_ingredients(ingredients))
+    return A.Compose([item.make(chosen) for item in INGREDIENTS if item.name in chosen], seed=seed)
+
+
+def _elastic(alpha: float, sigma: float, p: float) -> transforms.CoarseElastic:
     """An elastic field given at MNIST's 28x28 scale, scaled to the working canvas (see ``_SCALE``).
 
     CoarseElastic is ElasticTransform with its smooth field drawn on a coarse grid: the same
     deformation in distribution, at a fraction of the cost.
     """
-    return CoarseElastic(
+    return transforms.CoarseElastic(
         alpha=alpha * _SCALE**2, sigma=sigma * _SCALE, clearance_scale=_CLEARANCE_SCALE, **_CANVAS_EDGES, p=p
     )
 
 
 def default_recipe(seed: int | None = None) -> A.Compose:
     """Every ingredient: what makes a typeset numeral look handwritten."""
-    return build_recipe(INGREDIENTS, seed)
+    return build_recipe(INGREDIENT_NAMES, seed)
 
 
 def save_recipe(recipe: A.Compose, path: Path) -> None:

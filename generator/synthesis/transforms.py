@@ -24,12 +24,15 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
-from typing import Any
+from typing import Annotated, Any
 
 import albumentations as A
 import cv2
 import numpy as np
 from albumentations.augmentations.geometric import functional as fgeometric
+from albumentations.core.pydantic import check_range_bounds, nondecreasing
+from albumentations.core.transforms_interface import BaseTransformInitSchema
+from pydantic import AfterValidator, Field
 from skimage.morphology import skeletonize
 
 # A recipe.json names each transform by its class's full name, and albumentations loads it back by that name.
@@ -67,6 +70,14 @@ _MAX_CLEARANCE = 12
 # The key under which a recipe receives a glyph's clearance beside its image: ``recipe(image=canvas,
 # clearance=clearance(canvas))``. Transforms read it from the call's data; without it they act at full strength.
 CLEARANCE_KEY = "clearance"
+
+
+# Argument types for the transforms' ``InitSchema``: albumentations validates every argument with them
+# when a transform is made, or loaded from a saved recipe, and refuses a bad one with a ValueError.
+_Range = Annotated[tuple[float, float], AfterValidator(nondecreasing)]
+_PositiveRange = Annotated[_Range, AfterValidator(check_range_bounds(0, None, min_inclusive=False))]
+_NonNegativeRange = Annotated[_Range, AfterValidator(check_range_bounds(0, None))]
+_Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
 # Specks and pinholes below this many pixels of the working canvas are not parts of a numeral.
@@ -166,6 +177,9 @@ def _check_scale(scale: tuple[float, float] | None) -> tuple[float, float] | Non
     return reference, floor
 
 
+_ClearanceScale = Annotated[tuple[float, float] | None, AfterValidator(_check_scale)]
+
+
 class PenStroke(_RecipeName, A.ImageOnlyTransform):
     """Redraws a glyph as one pen would: its centreline, traced with a nib of random size and angle.
 
@@ -188,6 +202,14 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
         p: the chance that the transform is applied.
     """
 
+    class InitSchema(BaseTransformInitSchema):
+        width: _PositiveRange
+        nib_ratio: Annotated[_Range, AfterValidator(check_range_bounds(0, 1, min_inclusive=False))]
+        overshoot: _NonNegativeRange
+        overshoot_p: _Fraction
+        width_per_clearance: Annotated[float, Field(gt=0)] | None
+        clearance_scale: _ClearanceScale
+
     def __init__(
         self,
         width: tuple[float, float] = (3.0, 7.0),
@@ -204,10 +226,17 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
         self.overshoot = tuple(overshoot)
         self.overshoot_p = overshoot_p
         self.width_per_clearance = width_per_clearance
-        self.clearance_scale = _check_scale(clearance_scale)
+        self.clearance_scale = clearance_scale
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("width", "nib_ratio", "overshoot", "overshoot_p", "width_per_clearance", "clearance_scale")
+        return (
+            "width",
+            "nib_ratio",
+            "overshoot",
+            "overshoot_p",
+            "width_per_clearance",
+            "clearance_scale",
+        )
 
     def width_range(self, room: float | None) -> tuple[float, float]:
         """The nib's width range for a glyph of clearance ``room`` (``None``: unknown, the full range)."""
@@ -226,7 +255,7 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
 
     def get_params(self) -> dict[str, Any]:
         rng = self.random_generator
-        return {
+        params = {
             "width": float(rng.uniform(*self.width)),
             "ratio": float(rng.uniform(*self.nib_ratio)),
             "angle": float(rng.uniform(0.0, 180.0)),
@@ -234,6 +263,7 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
             # number of ends depends on the glyph, so a fixed number is drawn and reused cyclically.
             "end_draws": rng.random((2, _END_DRAWS)),
         }
+        return params
 
     def apply(
         self,
@@ -329,6 +359,10 @@ class InkPressure(_RecipeName, A.ImageOnlyTransform):
         p: the chance that the transform is applied.
     """
 
+    class InitSchema(BaseTransformInitSchema):
+        low: Annotated[_Range, AfterValidator(check_range_bounds(0, 1))]
+        cells: Annotated[tuple[int, int], AfterValidator(nondecreasing), AfterValidator(check_range_bounds(1, None))]
+
     def __init__(self, low: tuple[float, float] = (0.3, 0.8), cells: tuple[int, int] = (2, 5), p: float = 0.5):
         super().__init__(p=p)
         self.low = tuple(low)
@@ -365,6 +399,11 @@ class StrokeGaps(_RecipeName, A.ImageOnlyTransform):
         relative_size: read ``size`` in stroke widths.
         p: the chance that the transform is applied.
     """
+
+    class InitSchema(BaseTransformInitSchema):
+        gaps: Annotated[tuple[int, int], AfterValidator(nondecreasing), AfterValidator(check_range_bounds(0, None))]
+        size: _PositiveRange
+        relative_size: bool
 
     def __init__(
         self,
@@ -440,7 +479,15 @@ class CoarseElastic(_GlyphScaled, A.ElasticTransform):
 
     ``clearance_scale=(reference, floor)`` multiplies ``alpha`` by the glyph's ``strength``, so a
     glyph with little room between its strokes is bent less (see ``clearance``).
+
+    The library's ``approximate`` (a truncated smoothing kernel) has no meaning here, where the field
+    is smoothed on the coarse grid; asking for it is refused rather than silently ignored.
     """
+
+    def __init__(self, *args: Any, approximate: bool = False, **kwargs: Any):
+        if approximate:
+            raise ValueError("CoarseElastic draws its field on a coarse grid already; leave approximate=False")
+        super().__init__(*args, **kwargs)
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         height, width = params["shape"][:2]
@@ -495,6 +542,12 @@ def _expected_max(count: int) -> float:
 # distortion grid, and wrappers that check channels. The two classes below draw the same random
 # numbers in the same order and hand OpenCV the same matrix or map, so their output is the library's
 # to the byte (tests compare them); they only skip that set-up for single-channel images.
+#
+# To draw the same numbers they call the library's private helpers (``_get_translate_params``,
+# ``_get_shear_params``, ``_get_scale``) and read its ``py_random``. That is safe because
+# pyproject.toml pins albumentations to exactly 2.0.8, its last MIT release, which will not change;
+# tests/test_transforms.py compares both classes with the library's output byte for byte, so a change
+# of pin that moved those helpers fails there first.
 
 # What ``numpy.allclose(matrix, eye(3))`` accepts as the identity, as one comparison.
 _EYE = np.eye(3)
