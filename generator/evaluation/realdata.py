@@ -21,17 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import generator
+from generator import layout
 from generator.errors import InputError, import_torch
 from generator.evaluation import baseline
 from generator.evaluation.figures import confusion_matrix_image
-from generator.layout import (
-    DEFAULT_BUILD_DIR,
-    METADATA_FILE,
-    check_output_paths,
-    config_folder,
-    read_metadata,
-    write_atomic,
-)
 from generator.registry import builtin_systems
 from generator.repository.export import load_split
 from generator.synthesis.handwriting import (
@@ -84,7 +77,7 @@ def read_real(path: str | Path, class_names: list[str], *, denoise: bool = True)
             file is unreadable or holds no ink; the arrays are malformed.
     """
     path = Path(path)
-    if path.is_dir() and (path / METADATA_FILE).is_file():
+    if path.is_dir() and (path / layout.METADATA_FILE).is_file():
         return read_real_config(path, class_names)
     if path.is_dir():
         return read_real_folder(path, class_names, denoise=denoise)
@@ -119,7 +112,7 @@ def read_real_folder(folder: Path, class_names: list[str], *, denoise: bool = Tr
 def read_real_config(folder: Path, class_names: list[str]) -> RealDigits:
     """Every image of a config folder of real digits (``afro-mnist collect export --format parquet``),
     both splits: they are MNIST-normalised already, and all of them are real."""
-    metadata = read_metadata(folder)
+    metadata = layout.read_metadata(folder)
     names = list(metadata["numeral_system"]["class_names"])
     if names != list(class_names):
         raise InputError(
@@ -234,7 +227,7 @@ def evaluate_real(
     config: str,
     real: str | Path,
     out: str | Path,
-    build_dir: str | Path = DEFAULT_BUILD_DIR,
+    build_dir: str | Path = layout.DEFAULT_BUILD_DIR,
     settings: baseline.TrainingSettings | None = None,
     *,
     denoise: bool = True,
@@ -267,9 +260,9 @@ def evaluate_real(
     import_torch()
     out = Path(out)
     json_path, png_path = output_paths(config, out)
-    check_output_paths(out, (json_path, png_path), overwrite)
-    folder = config_folder(config, build_dir)
-    metadata = read_metadata(folder)
+    layout.check_output_paths(out, (json_path, png_path), overwrite)
+    folder = layout.config_folder(config, build_dir)
+    metadata = layout.read_metadata(folder)
     class_names = list(metadata["numeral_system"]["class_names"])
     digits = read_real(real, class_names, denoise=denoise)
 
@@ -305,8 +298,8 @@ def evaluate_real(
     }
     out.mkdir(parents=True, exist_ok=True)
     title = f"{config}: trained on generated, tested on {len(digits.labels)} real images"
-    write_atomic(png_path, png_bytes(confusion_matrix_image(on_real.matrix, class_names, title), optimize=True))
-    write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
+    layout.write_atomic(png_path, png_bytes(confusion_matrix_image(on_real.matrix, class_names, title), optimize=True))
+    layout.write_atomic(json_path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
     return results
 
 
