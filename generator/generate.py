@@ -330,7 +330,7 @@ def _write_shards(
     """
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
-        split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_out_of_class", *REASONS)}
+        split: {key: np.zeros(system.num_classes, np.int64) for key in ("redrawn", "kept_after_redraws", *REASONS)}
         for split in SPLITS
     }
     writer: ShardWriter | None = None
@@ -341,7 +341,7 @@ def _write_shards(
         result = next(rendered)
         pngs = result.pngs
         redraws[chunk.split]["redrawn"] += result.redrawn
-        redraws[chunk.split]["kept_out_of_class"] += result.kept_out_of_class
+        redraws[chunk.split]["kept_after_redraws"] += result.kept_after_redraws
         for reason, counts in result.rejected.items():
             redraws[chunk.split][reason] += counts
         name = shard_name(chunk.split, chunk.shard, math.ceil(sizes[chunk.split] / rows_per_shard))
@@ -462,10 +462,8 @@ def _sanitation_metadata(
                 "holes differ, or pieces are fewer, by more than structure_tolerance, or there are more than "
                 "extra_pieces more pieces), when it "
                 "is a blot (its inked share lies more than scribble_z robust standard deviations above its "
-                "class's exemplars'), or when it is out of class (after a Gaussian blur, its Pearson "
-                "correlation with some other class's exemplars, traced with the recipe's pen at its "
-                "thinnest and thickest nib, beats that with its own class's by more than the margin); "
-                "after max_redraws rejections the last draw is kept"
+                "class's exemplars'); after max_redraws rejections the last draw is kept. A sample that "
+                "resembles another class more than its own is kept: that test (margin) is for handwritten seeds"
             ),
             "blur_sigma": BLUR_SIGMA,
             "margin": MARGIN,
@@ -478,7 +476,7 @@ def _sanitation_metadata(
                 split: {
                     "redrawn": int(redraws[split]["redrawn"].sum()),
                     "redrawn_share": float(redraws[split]["redrawn"].sum() / sizes[split]),
-                    "kept_out_of_class": int(redraws[split]["kept_out_of_class"].sum()),
+                    "kept_after_redraws": int(redraws[split]["kept_after_redraws"].sum()),
                     "redrawn_per_class": dict(zip(system.class_names, redraws[split]["redrawn"].tolist(), strict=True)),
                     "rejected_per_reason": {
                         reason: dict(zip(system.class_names, redraws[split][reason].tolist(), strict=True))
@@ -508,6 +506,6 @@ def sanitation_summary(metadata: dict) -> str:
             )
             lines.append(
                 f"{config} {split}: {info['redrawn']} draws ({info['redrawn_share']:.2%}) redrawn ({reasons}), "
-                f"{info['kept_out_of_class']} kept after {samples['max_redraws']} redraws"
+                f"{info['kept_after_redraws']} kept after {samples['max_redraws']} redraws"
             )
     return "\n".join(lines)

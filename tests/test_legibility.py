@@ -145,7 +145,10 @@ def test_sanitation_refuses_a_planted_blob():
     synthesizer = Synthesizer(canvases, recipe, templates=templates_for(canvases, recipe=recipe))
     blob = canvas_with(lambda c: cv2.ellipse(c, (32, 32), (16, 20), 0, 0, 360, 255, -1))
     assert synthesizer.verdict(blob, mnist_normalize(blob), 0, 0) == "lost_structure", "the sign ran into the bars"
-    assert synthesizer.verdict(blob, mnist_normalize(blob), 1, 0) is not None, "a ring's outline, but filled"
+    # Under the ring's label the same blob is kept: one piece and no hole is also a ring with a gap, and
+    # its ink lies within the ring class's spread (three robust deviations); only a likeness test, which
+    # sanitation no longer applies to generated samples, told it apart (docs/results.md).
+    assert synthesizer.verdict(blob, mnist_normalize(blob), 1, 0) is None
     scribble = canvas_with(lambda c: [cv2.line(c, (8, y), (56, 64 - y), 255, 5) for y in range(8, 57, 6)])
     for label in (0, 1):
         assert synthesizer.verdict(scribble, mnist_normalize(scribble), label, 0) is not None

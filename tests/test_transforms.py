@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import albumentations as A
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from generator.synthesis.recipe import INGREDIENT_NAMES, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
 from generator.synthesis.sanitation import Templates
@@ -243,18 +245,26 @@ def test_templates_are_the_exemplars_as_the_recipe_pen_draws_them(vai):
     assert len(two_nibs.labels) == 2 * len(as_fonts.labels), "the pen's thinnest and thickest nib"
 
 
-def test_sanitation_redraws_a_sample_that_looks_like_another_class(vai):
+def test_sanitation_keeps_a_sample_that_looks_like_another_class_and_redraws_a_blot(vai):
     canvases = exemplar_canvases(vai)
     templates = Templates.from_images(
         [cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA) for canvas in canvases[0][:2]], [0, 1], 2
     )
-    # Label 1's only exemplar is the drawing of class 0, so every draw is out of class.
+    # Label 1's only exemplar is the drawing of class 0: every draw looks like class 0, and is kept.
     mislabelled = [[canvases[0][0], canvases[0][0]]]
-    synthesizer = Synthesizer(mislabelled, build_recipe(PLAIN), templates=templates)
-    rendered = synthesizer.render((0, 1, 1), (0, 0, 0), seed=1)
+    rendered = Synthesizer(mislabelled, build_recipe(PLAIN), templates=templates).render((0, 1, 1), (0, 0, 0), seed=1)
+    assert len(rendered.pngs) == 3
+    assert set(rendered.rejected) == {"lost_structure", "blot"}, "no draw is redrawn for its likeness"
+    kept = [np.array(Image.open(io.BytesIO(png))) for png in rendered.pngs[1:]]
+    assert all(templates.out_of_class(image, 1) == 0 for image in kept), "kept, though they look like class 0"
+    # Label 1's exemplar is a solid block: far more ink than class 1 has, a blot however it is bent.
+    block = canvas_with(lambda c: cv2.rectangle(c, (12, 12), (51, 51), 255, -1))
+    blotted = Synthesizer([[canvases[0][0], block]], build_recipe(PLAIN), templates=templates)
+    rendered = blotted.render((0, 1, 1), (0, 0, 0), seed=1)
     assert len(rendered.pngs) == 3
     assert rendered.redrawn == [0, 2 * MAX_SANITATION_REDRAWS]
-    assert rendered.kept_out_of_class == [0, 2]
+    assert rendered.kept_after_redraws == [0, 2]
+    assert rendered.rejected["blot"] == [0, 2 * MAX_SANITATION_REDRAWS]
 
 
 def test_generate_takes_a_saved_recipe(tmp_path: Path, capsys):

@@ -58,7 +58,7 @@ class Synthesizer:
         self.seeds = seeds
         self.templates = templates
         self.redrawn = np.zeros(len(canvases[0]), np.int64)
-        self.kept_out_of_class = np.zeros(len(canvases[0]), np.int64)
+        self.kept_after_redraws = np.zeros(len(canvases[0]), np.int64)
         self.rejected = {reason: np.zeros(len(canvases[0]), np.int64) for reason in REASONS}
         self._shapes: dict[tuple[int, int], GlyphShape] = {}
 
@@ -100,7 +100,7 @@ class Synthesizer:
             if reason is None:
                 return image
             if rejected == MAX_SANITATION_REDRAWS:
-                self.kept_out_of_class[label] += 1
+                self.kept_after_redraws[label] += 1
                 return image
             rejected += 1
             self.redrawn[label] += 1
@@ -112,12 +112,12 @@ class Synthesizer:
     def render(self, labels: tuple[int, ...], sources: tuple[int, ...], seed: int) -> Rendered:
         self.recipe.set_random_seed(seed)
         self.redrawn[:] = 0
-        self.kept_out_of_class[:] = 0
+        self.kept_after_redraws[:] = 0
         for counts in self.rejected.values():
             counts[:] = 0
         pngs = [encode_png(self.image(label, source)) for label, source in zip(labels, sources, strict=True)]
         rejected = {reason: counts.tolist() for reason, counts in self.rejected.items()}
-        return Rendered(pngs, self.redrawn.tolist(), self.kept_out_of_class.tolist(), rejected)
+        return Rendered(pngs, self.redrawn.tolist(), self.kept_after_redraws.tolist(), rejected)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Rendered:
 
     pngs: list[bytes]
     redrawn: list[int]
-    kept_out_of_class: list[int]
+    kept_after_redraws: list[int]
     rejected: dict[str, list[int]]
 
 
