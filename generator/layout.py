@@ -11,6 +11,7 @@ Only the standard library is imported here, so that light commands (export, load
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -285,3 +286,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 def _discard(partial: str | None) -> None:
     if partial is not None:
         Path(partial).unlink(missing_ok=True)
+
+
+def is_font_pattern(entry: str, base: Path) -> bool:
+    """Whether a spec's font entry names a folder or a glob rather than one file."""
+    return glob.has_magic(entry) or (base / Path(entry).expanduser()).is_dir()

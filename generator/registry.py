@@ -30,7 +30,15 @@ from functools import cache
 from pathlib import Path
 
 from generator.errors import InputError
-from generator.layout import BUILTIN_DIR, CONFIG_NAME, SPEC_FILE, check_config_name, check_label, format_code_point
+from generator.layout import (
+    BUILTIN_DIR,
+    CONFIG_NAME,
+    SPEC_FILE,
+    check_config_name,
+    check_label,
+    format_code_point,
+    is_font_pattern,
+)
 
 # The config the dataset card opens on and ``load_dataset(repo)`` gives without a config name. Not geez, the
 # paper's first: its numerals differ only in a small sign between two bars, the hardest to read of them all
@@ -278,12 +286,12 @@ def _expand(spec_path: Path, entry: str, code_points: tuple[int, ...]) -> list[P
     A font named by a folder or glob that lacks a code point or draws an empty glyph is skipped with
     a warning; a font named on its own is checked later, and such a font is an error.
     """
-    # On use: numerals brings the design check and albumentations, which imports PyTorch (seconds) where installed.
+    base = spec_path.parent
+    if not is_font_pattern(entry, base):
+        return [(base / Path(entry).expanduser()).resolve()]
+    # Only for a pattern: numerals brings the design check and albumentations, which imports PyTorch (seconds).
     from generator.synthesis import numerals
 
-    base = spec_path.parent
-    if not numerals.is_pattern(entry, base):
-        return [(base / Path(entry).expanduser()).resolve()]
     kept, skipped = numerals.covering(numerals.expand_fonts(entry, base), code_points)
     for font, why in skipped:
         numerals.warn(f"spec file {spec_path}: {entry} skips {font}: it {why}")

@@ -133,11 +133,6 @@ def expand_fonts(pattern: str, base: Path) -> list[Path]:
     return sorted({Path(match).resolve() for match in matches if _is_font_file(Path(match))})
 
 
-def is_pattern(entry: str, base: Path) -> bool:
-    """Whether a spec's font entry names a folder or a glob rather than one file."""
-    return glob.has_magic(entry) or (base / Path(entry).expanduser()).is_dir()
-
-
 def covering(fonts: Iterable[Path], code_points: tuple[int, ...]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The fonts that draw every code point with ink, and ``(font, why)`` for each left out."""
     kept, skipped = [], []
