@@ -39,11 +39,8 @@ from generator.synthesis.normalize import BOX, FRAME, WORKING_BOX, WORKING_SIZE,
 from generator.synthesis.plan import CHUNK_SIZE, Chunk, check_plan_fits, plan_chunks
 from generator.synthesis.recipe import check_recipe, default_recipe, save_recipe
 from generator.synthesis.sanitation import (
-    BLUR_SIGMA,
     EXTRA_PIECES,
-    MARGIN,
     REASONS,
-    REPRESENTATIVES,
     SCRIBBLE_Z,
     STRUCTURE_TOLERANCE,
 )
@@ -460,17 +457,14 @@ def _sanitation_metadata(
             "rule": (
                 "a sample is redrawn when it lost its structure (against its exemplar traced with a thin pen: "
                 "holes differ, or pieces are fewer, by more than structure_tolerance, or there are more than "
-                "extra_pieces more pieces), when it "
+                "extra_pieces more pieces), or when it "
                 "is a blot (its inked share lies more than scribble_z robust standard deviations above its "
                 "class's exemplars'); after max_redraws rejections the last draw is kept. A sample that "
-                "resembles another class more than its own is kept: that test (margin) is for handwritten seeds"
+                "resembles another class more than its own is kept; only handwritten seeds are checked for that"
             ),
-            "blur_sigma": BLUR_SIGMA,
-            "margin": MARGIN,
             "structure_tolerance": STRUCTURE_TOLERANCE,
             "extra_pieces": EXTRA_PIECES,
             "scribble_z": SCRIBBLE_Z,
-            "representatives_per_class": REPRESENTATIVES,
             "max_redraws": MAX_SANITATION_REDRAWS,
             **{
                 split: {
