@@ -8,18 +8,18 @@ from pathlib import Path
 import generator
 from generator.cli import main
 
-# Recorded with version 0.5.0 (sanitation no longer redraws a sample for resembling another class), with exactly
-# this command; 0.4.0 and 0.4.1 made other train shards here. They change only with
+# Recorded with version 0.6.0 (the recipe varies each stroke on its own first), with exactly this command;
+# 0.5.0 and earlier made other shards and another recipe.json here. They change only with
 # the data: a deliberate change to the recipe, the sampling, sanitation or the shard format must update them
 # together with the version and the CHANGELOG.
-RECORDED_VERSION = "0.5.0"
+RECORDED_VERSION = "0.6.0"
 RECORDED_SHA256 = {
-    "geez/recipe.json": "055b4254af8a93235f119debbcb76cc85c5db2acdfd6a9231b92887b6b051739",
-    "geez/test-00000-of-00001.parquet": "fe10ec572d27fe415d355e0e03196ea1b805ee1c463d218b6bb31d1379c2dc22",
-    "geez/train-00000-of-00001.parquet": "03610d98bf1b21c4a64df4d2f1f2fcea257f19e0b73444c98c2083ee967b64f0",
-    "nko/recipe.json": "055b4254af8a93235f119debbcb76cc85c5db2acdfd6a9231b92887b6b051739",
-    "nko/test-00000-of-00001.parquet": "e2fa8db529324199aabc59be46ffc9dca19bf60a2c1eeee6f077a3f564f93111",
-    "nko/train-00000-of-00001.parquet": "dd1107280c28b71932f6f1cd404964397f375fedabea3789c89a8f3e6297baf0",
+    "geez/recipe.json": "5799ce5c4d0f776f2b18d8be8292f7e1ca3ed39eaccbabc4159f15fa108117dd",
+    "geez/test-00000-of-00001.parquet": "3a0ec662add2ed4ea84ecc1c35b355ef70969a6b49e7c9a96268f46fce8ba6c3",
+    "geez/train-00000-of-00001.parquet": "a7a1589aa7aa750f6daec7e3c238e1ec46ef9f7ea9bfcaabc8ff6fd61baa3b23",
+    "nko/recipe.json": "5799ce5c4d0f776f2b18d8be8292f7e1ca3ed39eaccbabc4159f15fa108117dd",
+    "nko/test-00000-of-00001.parquet": "f9e421c6de2768326590e8981373c705a62e7461c86f9d716988bf32649e700d",
+    "nko/train-00000-of-00001.parquet": "c9f8c62146f37db1b43599e8cff57246334dd87c22fe6e27e70e6a8764a9228a",
 }
 
 

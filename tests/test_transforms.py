@@ -22,7 +22,10 @@ from generator.synthesis.transforms import (
     LeanGridDistortion,
     PenStroke,
     StrokeGaps,
+    StrokeWarp,
     nib,
+    stroke_field,
+    structure,
 )
 
 
@@ -83,6 +86,9 @@ def test_pen_stroke_overshoots_run_on_past_the_ends():
         (lambda: StrokeGaps(gaps=(3, 1)), "gaps"),
         (lambda: CoarseElastic(approximate=True), "approximate"),
         (lambda: LeanAffine(clearance_scale=(4.0, 0.0)), "clearance_scale"),
+        (lambda: StrokeWarp(angle=120.0), "angle"),
+        (lambda: StrokeWarp(length=(1.3, 0.7)), "length"),
+        (lambda: StrokeWarp(bend=-0.1), "bend"),
     ],
 )
 def test_transforms_refuse_bad_arguments(make, named):
@@ -287,3 +293,57 @@ def test_generate_takes_a_saved_recipe(tmp_path: Path, capsys):
     ):
         code, err = run_cli(capsys, *args, "--overwrite", "--recipe", str(bad))
         assert_one_line_error(code, err, bad.name, needle)
+
+
+def tee() -> np.ndarray:
+    """A bar with a stem hanging from its middle: three strokes held at one junction."""
+    return canvas_with(lambda c: (cv2.line(c, (12, 16), (52, 16), 255, 3), cv2.line(c, (32, 16), (32, 54), 255, 3)))
+
+
+def ink_pieces(image: np.ndarray) -> int:
+    return cv2.connectedComponents((image >= 128).astype(np.uint8))[0] - 1
+
+
+def test_stroke_warp_turns_strokes_about_the_junction_that_holds_them():
+    glyph = tee()
+    recipe = A.Compose([StrokeWarp(angle=30.0, length=(0.7, 1.3), bend=0.0, p=1.0)], seed=3)
+    moved = 0
+    for _ in range(20):
+        out = recipe(image=glyph)["image"]
+        assert out[14:19, 30:35].min() >= 128, "the junction stays where it was"
+        assert ink_pieces(out) == 1, "every stroke stays attached"
+        moved += int(np.count_nonzero((out >= 128) != (glyph >= 128)) > 40)
+    assert moved >= 15, "the strokes turn, grow and shrink"
+
+
+def test_stroke_warp_varies_a_loop_and_keeps_its_hole():
+    six = canvas_with(lambda c: (cv2.circle(c, (32, 40), 12, 255, 3), cv2.line(c, (22, 32), (30, 8), 255, 3)))
+    assert structure(six) == (1, 1)
+    recipe = A.Compose([StrokeWarp(angle=30.0, length=(0.7, 1.3), bend=0.3, p=1.0)], seed=5)
+    outs = [recipe(image=six)["image"] for _ in range(20)]
+    assert all(structure(out) == (1, 1) for out in outs), "one piece around one hole, every time"
+    holes = [hole_area(out) for out in outs]
+    assert max(holes) > 1.3 * min(holes), "the loop grows and shrinks about its junction"
+
+
+def hole_area(image: np.ndarray) -> int:
+    """Pixels of background enclosed by the ink (everything but the background around the glyph)."""
+    _, labels = cv2.connectedComponents((image < 128).astype(np.uint8), connectivity=4)
+    return int(np.count_nonzero(labels != labels[0, 0]) - np.count_nonzero(image >= 128))
+
+
+def test_stroke_warp_leaves_a_lone_piece_to_the_whole_glyph():
+    bar = canvas_with(lambda c: cv2.line(c, (12, 32), (52, 32), 255, 3))
+    ring = canvas_with(lambda c: cv2.circle(c, (32, 32), 14, 255, 3))
+    draws = np.random.default_rng(0).random((3, 24))
+    for piece in (bar, ring, np.zeros((64, 64), np.uint8)):
+        assert stroke_field(piece >= 128, draws, 30.0, (0.7, 1.3), 0.25) is None, "no junction: nothing to turn about"
+        assert np.array_equal(run(StrokeWarp(p=1.0), piece), piece)
+
+
+def test_stroke_warp_moves_a_tight_glyph_less():
+    glyph, draws = tee() >= 128, np.random.default_rng(1).random((3, 24))
+    full = np.abs(stroke_field(glyph, draws, 30.0, (0.7, 1.3), 0.25, amount=1.0)[0]).max()
+    third = np.abs(stroke_field(glyph, draws, 30.0, (0.7, 1.3), 0.25, amount=1 / 3)[0]).max()
+    assert full > 3
+    assert third == pytest.approx(full / 3, rel=0.2), "a third of the strength, about a third of the movement"

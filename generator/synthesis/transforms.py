@@ -524,7 +524,8 @@ def _cubic_upsampler(nodes: int, pixels: int) -> np.ndarray:
     return matrix
 
 
-@lru_cache(maxsize=8)
+# StrokeWarp asks for a grid of its window's size, which varies with the glyph; at most 64 KiB each.
+@lru_cache(maxsize=256)
 def _pixel_grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     xs.flags.writeable = ys.flags.writeable = False
@@ -675,3 +676,247 @@ def _remap(img: np.ndarray, map_xy: np.ndarray, transform: A.DualTransform) -> n
         borderMode=transform.border_mode,
         borderValue=transform.fill,
     )
+
+
+# Random draws made per stroke (turn, length, bow); a glyph with more strokes reuses them in turn.
+_STROKE_DRAWS = 24
+# Fixed-point steps that turn the forward field (where ink goes) into remap's backward map (where it comes from).
+_INVERSION_STEPS = 3
+# Strokes of fewer centreline pixels than this (the spurs skeletonisation leaves) are not moved.
+_LEAST_STROKE = 3
+# The stroke field is smoothed with a Gaussian of this many pixels, so strokes' seams do not tear the ink.
+_SEAM_SIGMA = 1.5
+
+
+class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
+    """Varies each stroke of the glyph on its own, as a hand varies one stroke and not its neighbour.
+
+    The glyph's centreline is cut at its junctions into strokes. A stroke that hangs from a junction
+    by one end (a tail, a flag, an arm) turns about that junction by up to ``angle`` degrees and
+    grows or shrinks by a factor drawn from ``length``. A stroke between two junctions bows sideways
+    by up to ``bend`` of its length, most in its middle, so both junctions stay put; a loop that leaves
+    a junction and comes back to it grows or shrinks about that junction instead, by the same factor
+    as a hanging stroke. A piece with no junction is left to the whole glyph's slant and rotation.
+    So every stroke stays attached where it was, the glyph keeps its pieces and holes, and the
+    proportions and angles of its parts change independently, which one smooth field cannot do.
+
+    The displacement is set on the centreline, carried to the ink around it (each pixel follows its
+    nearest centreline pixel), smoothed across the seams, and inverted to warp the image.
+
+    Args:
+        angle: the largest turn of a hanging stroke, in degrees.
+        length: range of a hanging stroke's (and a loop's) size factor.
+        bend: the largest sideways bow of a stroke between junctions, as a fraction of its length.
+        clearance_scale: ``(reference, floor)``; scales the turn, the change of size and the bow by the
+            glyph's ``strength``, so a tight glyph's strokes move less.
+        p: the chance that the transform is applied.
+    """
+
+    class InitSchema(BaseTransformInitSchema):
+        angle: Annotated[float, Field(ge=0, le=90)]
+        length: _PositiveRange
+        bend: Annotated[float, Field(ge=0, le=1)]
+        clearance_scale: _ClearanceScale
+
+    def __init__(
+        self,
+        angle: float = 30.0,
+        length: tuple[float, float] = (0.7, 1.3),
+        bend: float = 0.25,
+        clearance_scale: tuple[float, float] | None = None,
+        p: float = 0.8,
+    ):
+        super().__init__(p=p, clearance_scale=clearance_scale)
+        self.angle = angle
+        self.length = tuple(length)
+        self.bend = bend
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("angle", "length", "bend", "clearance_scale")
+
+    def get_params(self) -> dict[str, Any]:
+        # Three uniform draws per stroke (turn, size, bow). The number of strokes depends on the glyph,
+        # so a fixed number is drawn and reused cyclically.
+        return {"stroke_draws": self.random_generator.random((3, _STROKE_DRAWS))}
+
+    def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        return {"amount": strength(data, self.clearance_scale)}
+
+    def apply(self, img: np.ndarray, stroke_draws: np.ndarray, amount: float = 1.0, **params: Any) -> np.ndarray:
+        made = stroke_field(img >= _INK, stroke_draws, self.angle, self.length, self.bend, amount)
+        if made is None:
+            return img
+        field, window = made
+        grid_x, grid_y = _pixel_grid(*field.shape[:2])
+        source_x, source_y = grid_x, grid_y
+        for _ in range(_INVERSION_STEPS):  # find, for each output pixel, the source pixel the field moves onto it
+            shift = cv2.remap(field, source_x, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            source_x, source_y = grid_x - shift[..., 0], grid_y - shift[..., 1]
+        out = img.copy()
+        out[window] = cv2.remap(img[window], source_x, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return out
+
+
+@dataclass(frozen=True)
+class StrokeGraph:
+    """A glyph's centreline cut into strokes: what ``StrokeWarp`` measures once per exemplar.
+
+    A centreline pixel's displacement is ``a[s] * along + b[s] * across``, where ``s`` is its
+    ``stroke`` and ``a``, ``b`` are drawn per stroke; ``along`` and ``across`` are the pixel's own:
+
+    - a stroke that ``hangs`` from a junction by one end turns and grows about its pivot: ``along``
+      is the pixel's offset from the pivot, ``across`` that offset turned by 90 degrees;
+    - a ``loop`` (a stroke that leaves a junction and comes back to it) grows about the point between
+      its ends: ``along`` is the offset from there;
+    - any other stroke held at both ends ``bows``: ``along`` is the normal of its chord, as long as the
+      pixel moves when the stroke bows by its whole length (its reach times ``sin(pi t)``, ``t`` running
+      from one end to the other), so that ``a`` is the bend.
+
+    Stroke 0 (junctions, and strokes too short to move) stays still. ``box`` is the glyph's
+    ``(top, bottom, left, right)``; ``nearest`` gives every canvas pixel its nearest centreline pixel,
+    from 1 in raster order.
+    """
+
+    stroke: np.ndarray
+    along: np.ndarray
+    across: np.ndarray
+    hangs: np.ndarray
+    loop: np.ndarray
+    bows: np.ndarray
+    box: tuple[int, int, int, int]
+    nearest: np.ndarray
+
+
+def stroke_field(
+    ink: np.ndarray,
+    draws: np.ndarray,
+    angle: float,
+    length: tuple[float, float],
+    bend: float,
+    amount: float = 1.0,
+) -> tuple[np.ndarray, tuple[slice, slice]] | None:
+    """``StrokeWarp``'s displacement field ``(h, w, 2)`` as (x, y), and the window of the canvas it covers.
+
+    ``ink`` is the glyph's mask; ``draws`` is ``(3, n)`` uniform draws, taken per stroke in turn. The
+    turn, the bow and the size factor's distance from 1 are all multiplied by ``amount``. The window is
+    the glyph's box grown by the largest displacement, so no ink leaves it. None when the glyph has no
+    stroke to move.
+    """
+    graph = _stroke_graph(np.packbits(ink).tobytes(), ink.shape)
+    if graph is None:
+        return None
+    turn_draw, size_draw, bow_draw = draws[:, np.arange(len(graph.hangs)) % draws.shape[1]]
+    grow = 1 + amount * (length[0] + size_draw * (length[1] - length[0]) - 1)
+    turn = np.radians((2 * turn_draw - 1) * (angle * amount))
+    a = np.where(
+        graph.hangs, grow * np.cos(turn) - 1, np.where(graph.loop, grow - 1, (2 * bow_draw - 1) * bend * amount)
+    )
+    a[~(graph.hangs | graph.loop | graph.bows)] = 0.0
+    b = np.where(graph.hangs, grow * np.sin(turn), 0.0)
+    shifts = np.zeros((len(graph.stroke) + 1, 2), np.float32)
+    shifts[1:] = a[graph.stroke, None] * graph.along + b[graph.stroke, None] * graph.across
+    # The window: the glyph's box grown by the largest shift, so every moved pixel stays inside it.
+    margin = math.ceil(float(np.abs(shifts).max()) * math.sqrt(2)) + 2
+    top, bottom, left, right = graph.box
+    window = (
+        slice(max(top - margin, 0), min(bottom + margin, ink.shape[0])),
+        slice(max(left - margin, 0), min(right + margin, ink.shape[1])),
+    )
+    # Every pixel follows its nearest centreline pixel; the field is then smoothed across strokes' seams.
+    return cv2.GaussianBlur(shifts[graph.nearest[window]], (0, 0), _SEAM_SIGMA), window
+
+
+# Glyphs whose stroke graphs a worker keeps: every exemplar of a large spec (68 Latin designs x 10) fits.
+_GRAPHS_KEPT = 1024
+
+
+@lru_cache(maxsize=_GRAPHS_KEPT)
+def _stroke_graph(packed: bytes, shape: tuple[int, int]) -> StrokeGraph | None:
+    """The ``StrokeGraph`` of the ink mask packed in ``packed`` (``np.packbits``), or None if nothing can move.
+
+    The recipe's first step sees only exemplars, so each glyph is traced once per worker.
+    """
+    ink = np.unpackbits(np.frombuffer(packed, np.uint8), count=shape[0] * shape[1]).reshape(shape).astype(bool)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if len(rows) == 0:
+        return None
+    box = (max(rows[0] - 1, 0), min(rows[-1] + 2, shape[0]), max(cols[0] - 1, 0), min(cols[-1] + 2, shape[1]))
+    line = np.zeros(shape, np.uint8)
+    line[box[0] : box[1], box[2] : box[3]] = skeletonize(ink[box[0] : box[1], box[2] : box[3]])
+    neighbours = cv2.filter2D(line, -1, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT)  # itself included
+    # Junctions (three or more branches), grown by a pixel, cut the centreline into strokes.
+    junctions = cv2.dilate(((neighbours >= 4) & (line > 0)).astype(np.uint8), _NEIGHBOURS) & line
+    count, labels = cv2.connectedComponents(line & (1 - junctions), connectivity=8)
+    ys, xs = np.nonzero(line)
+    stroke = labels[ys, xs]
+    x, y = xs.astype(np.float64), ys.astype(np.float64)
+    held = (cv2.dilate(junctions, _NEIGHBOURS)[ys, xs] > 0) & (stroke > 0)
+    free = (neighbours[ys, xs] == 2) & (stroke > 0)
+    size = np.bincount(stroke, minlength=count)
+    holds = np.bincount(stroke[held], minlength=count)
+    ends = np.bincount(stroke[free], minlength=count)
+    moving = (size >= _LEAST_STROKE) & (np.arange(count) > 0)
+    hangs, between = moving & (holds > 0) & (ends > 0), moving & (holds > 0) & (ends == 0)
+    if not (hangs | between).any():
+        return None
+    pivot_x = np.bincount(stroke[held], x[held], count) / np.maximum(holds, 1)
+    pivot_y = np.bincount(stroke[held], y[held], count) / np.maximum(holds, 1)
+    along = np.stack([x - pivot_x[stroke], y - pivot_y[stroke]], axis=1)
+    across = np.stack([-along[:, 1], along[:, 0]], axis=1)
+    loop = np.zeros(count, bool)
+    bows = between[stroke]
+    if bows.any():
+        loop, along[bows] = _bow_geometry(x, y, stroke, held, bows, count)
+    # DIST_LABEL_PIXEL numbers the centreline's pixels from 1 in raster order, the order np.nonzero lists them in.
+    _, nearest = cv2.distanceTransformWithLabels(1 - line, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+    stroke = np.where(moving[stroke], stroke, 0)
+    return StrokeGraph(
+        stroke,
+        along.astype(np.float32),
+        across.astype(np.float32),
+        hangs,
+        loop & between,
+        between & ~loop,
+        box,
+        nearest,
+    )
+
+
+def _bow_geometry(
+    x: np.ndarray, y: np.ndarray, stroke: np.ndarray, held: np.ndarray, bows: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which strokes held at both ends are loops, and the ``along`` of their pixels ``bows``.
+
+    Each such stroke's ends are ``a``, its first held pixel, and ``b``, its held pixel farthest from
+    ``a``. A loop has ``a`` and ``b`` closer than half its reach (its farthest pixel from ``a``): both ends
+    at one junction; its pixels' ``along`` is their offset from the point between ``a`` and ``b``. Any
+    other such stroke bows along the normal of a-b by its reach times ``sin(pi t)``, ``t`` running from
+    0 at ``a`` to 1 at ``b``: most in its middle.
+    """
+    at = np.flatnonzero(held & bows)
+    owner = stroke[at]
+    _, first = np.unique(owner, return_index=True)
+    a_x, a_y = np.zeros(count), np.zeros(count)
+    a_x[owner[first]], a_y[owner[first]] = x[at[first]], y[at[first]]
+    reach = np.hypot(x[at] - a_x[owner], y[at] - a_y[owner])
+    order = np.lexsort((-reach, owner))
+    _, farthest = np.unique(owner[order], return_index=True)
+    picked = at[order[farthest]]
+    b_x, b_y = a_x.copy(), a_y.copy()
+    b_x[stroke[picked]], b_y[stroke[picked]] = x[picked], y[picked]
+    k = stroke[bows]
+    px, py = x[bows], y[bows]
+    from_a, from_b = np.hypot(px - a_x[k], py - a_y[k]), np.hypot(px - b_x[k], py - b_y[k])
+    span = np.zeros(count)
+    np.maximum.at(span, k, from_a)
+    chord_x, chord_y = b_x - a_x, b_y - a_y
+    chord = np.hypot(chord_x, chord_y)
+    loop = chord < span / 2
+    safe = np.maximum(chord, 1e-9)[k]
+    bow = span[k] * np.sin(np.pi * from_a / np.maximum(from_a + from_b, 1e-9))
+    along = np.where(
+        loop[k, None],
+        np.stack([px - (a_x + b_x)[k] / 2, py - (a_y + b_y)[k] / 2], axis=1),
+        np.stack([-bow * chord_y[k] / safe, bow * chord_x[k] / safe], axis=1),
+    )
+    return loop, along
