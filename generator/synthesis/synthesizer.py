@@ -173,7 +173,7 @@ def templates_for(
 ) -> Templates:
     """Sanitation templates: every font exemplar as the recipe's pen draws it, and every kept seed.
 
-    A recipe that starts with a ``PenStroke`` redraws each glyph with one pen, so its samples have
+    A recipe with a ``PenStroke`` redraws each glyph with one pen, so its samples have
     the pen's even strokes, not the font's thick and thin ones. Compared with the fonts' own shapes,
     a sample then looks less like its class than it is, and is redrawn for nothing. So each
     exemplar is traced, undeformed, with a round nib at the thinnest and thickest the pen draws that

@@ -275,14 +275,10 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
         run_on_scale: float = 1.0,
         **params: Any,
     ) -> np.ndarray:
-        ink = img >= _INK
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        if len(rows) == 0:
+        traced = _trace(img >= _INK)
+        if traced is None:
             return img
-        # Trace the centreline on the ink's bounding box (plus a blank margin), not the whole canvas.
-        top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, img.shape[0])
-        left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, img.shape[1])
-        centreline = skeletonize(ink[top:bottom, left:right])
+        centreline, (top, bottom, left, right) = traced
         line = np.zeros(img.shape[:2], np.uint8)
         line[top:bottom, left:right][centreline] = 255
         if self.overshoot_p > 0:
@@ -322,6 +318,18 @@ class PenStroke(_RecipeName, A.ImageOnlyTransform):
         for start, tip, norm in zip(starts.tolist(), tips.tolist(), norms.tolist(), strict=True):
             if norm > 1e-6:
                 cv2.line(line, tuple(start), tuple(tip), 255, 1, cv2.LINE_8)
+
+
+def _trace(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The centreline (skeleton) of an ink mask, traced on its bounding box plus a blank margin of one
+    pixel, not the whole canvas: ``(centreline of the box, (top, bottom, left, right))``; None without ink.
+    """
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if len(rows) == 0:
+        return None
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, ink.shape[0])
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, ink.shape[1])
+    return skeletonize(ink[top:bottom, left:right]), (top, bottom, left, right)
 
 
 def nib(width: float, ratio: float, angle: float) -> np.ndarray:
@@ -837,12 +845,12 @@ def _stroke_graph(packed: bytes, shape: tuple[int, int]) -> StrokeGraph | None:
     The recipe's first step sees only exemplars, so each glyph is traced once per worker.
     """
     ink = np.unpackbits(np.frombuffer(packed, np.uint8), count=shape[0] * shape[1]).reshape(shape).astype(bool)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if len(rows) == 0:
+    traced = _trace(ink)
+    if traced is None:
         return None
-    box = (max(rows[0] - 1, 0), min(rows[-1] + 2, shape[0]), max(cols[0] - 1, 0), min(cols[-1] + 2, shape[1]))
+    centreline, box = traced
     line = np.zeros(shape, np.uint8)
-    line[box[0] : box[1], box[2] : box[3]] = skeletonize(ink[box[0] : box[1], box[2] : box[3]])
+    line[box[0] : box[1], box[2] : box[3]] = centreline
     neighbours = cv2.filter2D(line, -1, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT)  # itself included
     # Junctions (three or more branches), grown by a pixel, cut the centreline into strokes.
     junctions = cv2.dilate(((neighbours >= 4) & (line > 0)).astype(np.uint8), _NEIGHBOURS) & line
