@@ -319,6 +319,11 @@ def test_card_has_links_structure_limitations_and_version(repository: Path):
     assert measured, "the shipped results score real digits"
     for row in measured:
         assert f"{row['real_accuracy']:.2%} (generated test split: {row['synthetic_test_accuracy']:.2%})" in text
+        ranked = sorted(row["real_per_class"].items(), key=lambda item: item[1])
+        named = f"{row['script'].title()}'s " + ", ".join(f'"{name}" ({acc:.2%})' for name, acc in ranked[:2])
+        assert named in text, "the card names the classes read worst, weakest first"
+        strongest, accuracy = ranked[-1]
+        assert f'"{strongest}" ({accuracy:.2%})' not in text, "and not every class"
     entry = card.release(generator.__version__)
     assert f"data version **{generator.__version__}**, made by the generator released on {entry.date}" in text
     assert f"`{DEFAULT_CONFIG}` is the default config" in text
