@@ -10,13 +10,13 @@ import pytest
 from generator.errors import InputError
 from generator.registry import builtin_systems
 from generator.synthesis.fonts import check_coverage, render_exemplars, render_glyph
-from generator.synthesis.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize
+from generator.synthesis.normalize import BOX, FRAME, EmptyImageError, ink_bounds, mnist_normalize, place_by_mass
 from generator.synthesis.recipe import default_recipe
 from generator.synthesis.synthesizer import Synthesizer, exemplar_canvases
 from tests.conftest import font_without
 
 SYSTEMS = sorted(builtin_systems())
-CENTRE = (FRAME - 1) / 2
+CENTRE = FRAME // 2  # MNIST's digits have their centre of mass at pixel (14, 14)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -53,6 +53,21 @@ def test_deformed_samples_stay_mnist_like(config):
         for font in range(len(system.fonts)):
             if system.draws(font, label):  # a glyph the spec excludes is never drawn
                 assert_mnist_like(synthesizer.image(label, font))
+
+
+def test_centre_of_mass_lands_on_pixel_14_on_average_as_in_mnist():
+    # Whole-pixel shifts leave each image within half a pixel of the centre; over many placements the
+    # offsets average out, so the mean shows where the centre is: MNIST's digits average (14.01, 13.99).
+    rng = np.random.default_rng(0)
+    centres = []
+    for _ in range(200):
+        glyph = np.zeros((int(rng.integers(8, 21)), int(rng.integers(8, 21))), np.uint8)
+        rows, cols = rng.integers(0, glyph.shape[0], 12), rng.integers(0, glyph.shape[1], 12)
+        glyph[rows, cols] = rng.integers(60, 256, 12)
+        centres.append(centre_of_mass(place_by_mass(glyph, FRAME)))
+    mean_x, mean_y = np.mean(centres, axis=0)
+    assert abs(mean_x - 14) < 0.1, mean_x
+    assert abs(mean_y - 14) < 0.1, mean_y
 
 
 def test_normalisation_keeps_aspect_ratio_and_antialiasing():

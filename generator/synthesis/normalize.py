@@ -56,13 +56,15 @@ def fit_to_box(image: np.ndarray, box: int, threshold: int = INK_THRESHOLD) -> n
 def place_by_mass(glyph: np.ndarray, frame: int) -> np.ndarray:
     """Pastes ``glyph`` into a ``frame`` x ``frame`` black image with its centre of mass at the centre.
 
-    The shift is a whole number of pixels, as MNIST's was, so strokes stay sharp and the centre of
-    mass ends within half a pixel of the frame's centre on each axis. A glyph whose mass sits so far
-    to one side that centring would cut it is moved only as far as the frame allows.
+    The centre is pixel ``frame // 2`` on each axis (14 in MNIST's 28x28 frame), counting pixels from 0,
+    where MNIST's own digits have it: over its 10,000 test digits the centre of mass lies at (14.01, 13.99)
+    on average. The shift is a whole number of pixels, as MNIST's was, so strokes stay sharp and the
+    centre of mass ends within half a pixel of that pixel. A glyph whose mass sits so far to one side that
+    centring would cut it is moved only as far as the frame allows.
     """
     height, width = glyph.shape
     moments = cv2.moments(glyph)
-    centre = (frame - 1) / 2
+    centre = frame // 2
     # Plain min/max: np.clip on scalars costs more than the rest of this function.
     left = min(max(round(centre - moments["m10"] / moments["m00"]), 0), frame - width)
     top = min(max(round(centre - moments["m01"] / moments["m00"]), 0), frame - height)
