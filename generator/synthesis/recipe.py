@@ -103,7 +103,7 @@ def _gaps(chosen: frozenset[str]) -> transforms.StrokeGaps:
     # about a fifth of the time (afro-mnist stats), MNIST's seldom, and real Ge'ez is written clean;
     # 0.3.1's one to three wide cuts in 60 % broke 37 % of one-stroke digits. 0.6.0's 40 % cost every
     # generated test and gained no real transfer (docs/results.md); at 20 % MNIST read 2.3 points better
-    # and Malayalam 1.5 worse, the seeds' ranges touching (three training seeds).
+    # and Malayalam 1.5 worse, the seeds' ranges overlapping (three training seeds).
     return transforms.StrokeGaps(gaps=(1, 1), size=(1.2, 2.0), relative_size=True, p=0.2)
 
 
