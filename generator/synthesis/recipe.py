@@ -109,7 +109,7 @@ def _gaps(chosen: frozenset[str]) -> transforms.StrokeGaps:
 
 # The recipe, in pipeline order: the one list that says which steps exist, the order they run in,
 # and the order in which ``benchmarks/real_transfer.py`` adds them to the paper's plain recipe.
-# Uneven ink (``transforms.InkPressure``) left it in 0.7.0: it added less than the training seeds' spread
+# Uneven ink (``transforms.InkPressure``) left the recipe in 0.7.0: it added less than the seeds' spread
 # to real transfer, and without it MNIST read 2 points better (docs/results.md).
 INGREDIENTS = (
     Ingredient(
