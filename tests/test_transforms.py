@@ -20,6 +20,7 @@ from generator.synthesis.transforms import (
     InkPressure,
     LeanAffine,
     LeanGridDistortion,
+    OpenCorner,
     PenStroke,
     StrokeGaps,
     StrokeWarp,
@@ -89,6 +90,9 @@ def test_pen_stroke_overshoots_run_on_past_the_ends():
         (lambda: StrokeWarp(angle=120.0), "angle"),
         (lambda: StrokeWarp(length=(1.3, 0.7)), "length"),
         (lambda: StrokeWarp(bend=-0.1), "bend"),
+        (lambda: OpenCorner(angle=200.0), "angle"),
+        (lambda: OpenCorner(size=(2.0, 1.0)), "size"),
+        (lambda: OpenCorner(least_room=-1.0), "least_room"),
     ],
 )
 def test_transforms_refuse_bad_arguments(make, named):
@@ -347,3 +351,53 @@ def test_stroke_warp_moves_a_tight_glyph_less():
     third = np.abs(stroke_field(glyph, draws, 30.0, (0.7, 1.3), 0.25, amount=1 / 3)[0]).max()
     assert full > 3
     assert third == pytest.approx(full / 3, rel=0.2), "a third of the strength, about a third of the movement"
+
+
+def four() -> np.ndarray:
+    """A closed 4: a triangle whose apex is a sharp corner, and a stem through it."""
+
+    def draw(c: np.ndarray) -> None:
+        cv2.line(c, (40, 6), (14, 42), 255, 3)
+        cv2.line(c, (14, 42), (52, 42), 255, 3)
+        cv2.line(c, (40, 6), (40, 58), 255, 3)
+
+    return canvas_with(draw)
+
+
+def test_open_corner_opens_a_loop_at_its_sharp_corner():
+    glyph = four()
+    assert structure(glyph) == (1, 1)
+    for seed in range(5):
+        out = run(OpenCorner(angle=60.0, size=(1.0, 2.0), p=1.0), glyph, seed)
+        assert structure(out) == (1, 0), "the loop opens and the numeral stays in one piece"
+        assert not np.any(out > glyph), "ink is only taken away"
+        ys, _ = np.nonzero((glyph >= 128) & (out < 128))
+        assert ys.mean() < 16, "the opening is at the apex (y 6), the triangle's sharpest corner, not its base (y 42)"
+
+
+def test_open_corner_leaves_round_loops_and_cuts_that_open_two_loops():
+    six = canvas_with(lambda c: (cv2.circle(c, (32, 40), 12, 255, 3), cv2.line(c, (22, 32), (30, 8), 255, 3)))
+    assert np.array_equal(run(OpenCorner(p=1.0), six), six), "a round loop has no corner to open"
+
+    def bow_tie(c: np.ndarray) -> None:  # two triangles that meet at their sharpest corners
+        cv2.polylines(
+            c, [np.array([[32, 32], [8, 20], [8, 44]]), np.array([[32, 32], [56, 20], [56, 44]])], True, 255, 3
+        )
+
+    tie = canvas_with(bow_tie)
+    assert structure(tie) == (1, 2)
+    assert np.array_equal(run(OpenCorner(angle=80.0, p=1.0), tie), tie), "a cut there would open both loops"
+
+
+def test_open_corner_spares_loops_narrower_than_least_room():
+    glyph = four()
+    assert structure(run(OpenCorner(least_room=0.0, p=1.0), glyph)) == (1, 0)
+    assert np.array_equal(run(OpenCorner(least_room=20.0, p=1.0), glyph), glyph), "a counter under 20 line widths"
+
+
+def test_stroke_warp_draws_a_loop_from_its_own_range():
+    six = canvas_with(lambda c: (cv2.circle(c, (32, 40), 12, 255, 3), cv2.line(c, (22, 32), (30, 8), 255, 3)))
+    still = {"angle": 0.0, "length": (1.0, 1.0), "bend": 0.0, "p": 1.0}
+    assert hole_area(run(StrokeWarp(**still, loop=(1.0, 1.0)), six)) == pytest.approx(hole_area(six), rel=0.05)
+    smaller = [hole_area(run(StrokeWarp(**still, loop=(0.6, 0.6)), six, seed)) for seed in range(3)]
+    assert max(smaller) < 0.6 * hole_area(six), "a loop drawn at 0.6 of its size keeps about a third of its area"

@@ -703,8 +703,9 @@ class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
     by one end (a tail, a flag, an arm) turns about that junction by up to ``angle`` degrees and
     grows or shrinks by a factor drawn from ``length``. A stroke between two junctions bows sideways
     by up to ``bend`` of its length, most in its middle, so both junctions stay put; a loop that leaves
-    a junction and comes back to it grows or shrinks about that junction instead, by the same factor
-    as a hanging stroke. A piece with no junction is left to the whole glyph's slant and rotation.
+    a junction and comes back to it grows or shrinks about that junction instead, by a factor drawn
+    from ``loop`` (from ``length`` when it is None). A piece with no junction is left to the whole
+    glyph's slant and rotation.
     So every stroke stays attached where it was, the glyph keeps its pieces and holes, and the
     proportions and angles of its parts change independently, which one smooth field cannot do.
 
@@ -713,10 +714,11 @@ class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
 
     Args:
         angle: the largest turn of a hanging stroke, in degrees.
-        length: range of a hanging stroke's (and a loop's) size factor.
+        length: range of a hanging stroke's size factor.
         bend: the largest sideways bow of a stroke between junctions, as a fraction of its length.
         clearance_scale: ``(reference, floor)``; scales the turn, the change of size and the bow by the
             glyph's ``strength``, so a tight glyph's strokes move less.
+        loop: range of a loop's size factor; None draws it from ``length``.
         p: the chance that the transform is applied.
     """
 
@@ -725,6 +727,7 @@ class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
         length: _PositiveRange
         bend: Annotated[float, Field(ge=0, le=1)]
         clearance_scale: _ClearanceScale
+        loop: _PositiveRange | None
 
     def __init__(
         self,
@@ -732,15 +735,17 @@ class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
         length: tuple[float, float] = (0.7, 1.3),
         bend: float = 0.25,
         clearance_scale: tuple[float, float] | None = None,
+        loop: tuple[float, float] | None = None,
         p: float = 0.8,
     ):
         super().__init__(p=p, clearance_scale=clearance_scale)
         self.angle = angle
         self.length = tuple(length)
         self.bend = bend
+        self.loop = None if loop is None else tuple(loop)
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("angle", "length", "bend", "clearance_scale")
+        return ("angle", "length", "bend", "clearance_scale", "loop")
 
     def get_params(self) -> dict[str, Any]:
         # Three uniform draws per stroke (turn, size, bow). The number of strokes depends on the glyph,
@@ -751,7 +756,7 @@ class StrokeWarp(_GlyphScaled, A.ImageOnlyTransform):
         return {"amount": strength(data, self.clearance_scale)}
 
     def apply(self, img: np.ndarray, stroke_draws: np.ndarray, amount: float = 1.0, **params: Any) -> np.ndarray:
-        made = stroke_field(img >= _INK, stroke_draws, self.angle, self.length, self.bend, amount)
+        made = stroke_field(img >= _INK, stroke_draws, self.angle, self.length, self.bend, amount, self.loop)
         if made is None:
             return img
         field, window = made
@@ -802,11 +807,13 @@ def stroke_field(
     length: tuple[float, float],
     bend: float,
     amount: float = 1.0,
+    loop: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, tuple[slice, slice]] | None:
     """``StrokeWarp``'s displacement field ``(h, w, 2)`` as (x, y), and the window of the canvas it covers.
 
-    ``ink`` is the glyph's mask; ``draws`` is ``(3, n)`` uniform draws, taken per stroke in turn. The
-    turn, the bow and the size factor's distance from 1 are all multiplied by ``amount``. The window is
+    ``ink`` is the glyph's mask; ``draws`` is ``(3, n)`` uniform draws, taken per stroke in turn. A
+    loop's size factor is drawn from ``loop``, or from ``length`` when it is None. The turn, the bow
+    and the size factor's distance from 1 are all multiplied by ``amount``. The window is
     the glyph's box grown by the largest displacement, so no ink leaves it. None when the glyph has no
     stroke to move.
     """
@@ -815,9 +822,11 @@ def stroke_field(
         return None
     turn_draw, size_draw, bow_draw = draws[:, np.arange(len(graph.hangs)) % draws.shape[1]]
     grow = 1 + amount * (length[0] + size_draw * (length[1] - length[0]) - 1)
+    loop_low, loop_high = loop or length
+    loop_grow = 1 + amount * (loop_low + size_draw * (loop_high - loop_low) - 1)
     turn = np.radians((2 * turn_draw - 1) * (angle * amount))
     a = np.where(
-        graph.hangs, grow * np.cos(turn) - 1, np.where(graph.loop, grow - 1, (2 * bow_draw - 1) * bend * amount)
+        graph.hangs, grow * np.cos(turn) - 1, np.where(graph.loop, loop_grow - 1, (2 * bow_draw - 1) * bend * amount)
     )
     a[~(graph.hangs | graph.loop | graph.bows)] = 0.0
     b = np.where(graph.hangs, grow * np.sin(turn), 0.0)
@@ -928,3 +937,132 @@ def _bow_geometry(
         np.stack([-bow * chord_y[k] / safe, bow * chord_x[k] / safe], axis=1),
     )
     return loop, along
+
+
+class OpenCorner(_RecipeName, A.ImageOnlyTransform):
+    """A loop left open at its sharpest corner, where a hand lifts the pen and starts the next stroke.
+
+    A closed counter with a sharp corner (the apex of a 4's triangle, say) is often written as two
+    strokes that need not meet there. The cut is found once per glyph (``open_corner_cut``): the
+    corner of a hole (the background a loop encloses) whose inside angle is under ``angle`` degrees,
+    the sharpest such corner of the glyph; the ink between that corner and the outside is erased. A
+    round loop has no such corner. A hole narrower than ``least_room`` line widths is left closed: a
+    small counter, such as a sign's, is drawn in one movement. A cut that would open two loops at once
+    or split a stroke off is not made, so a numeral keeps every part and all its other loops.
+
+    Args:
+        angle: the widest corner, in degrees, at which a loop may be left open.
+        size: range of the opening's width, in units of the ink it cuts through.
+        least_room: the narrowest hole that may be opened, as its widest inscribed circle's diameter in
+            line widths.
+        p: the chance that the transform is applied (to a glyph that has such a corner).
+    """
+
+    class InitSchema(BaseTransformInitSchema):
+        angle: Annotated[float, Field(gt=0, lt=180)]
+        size: _PositiveRange
+        least_room: Annotated[float, Field(ge=0)]
+
+    def __init__(
+        self, angle: float = 60.0, size: tuple[float, float] = (1.0, 2.0), least_room: float = 0.0, p: float = 0.5
+    ):
+        super().__init__(p=p)
+        self.angle = angle
+        self.size = tuple(size)
+        self.least_room = least_room
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("angle", "size", "least_room")
+
+    def get_params(self) -> dict[str, Any]:
+        return {"widen": float(self.random_generator.uniform(*self.size))}
+
+    def apply(self, img: np.ndarray, widen: float = 1.0, **params: Any) -> np.ndarray:
+        mask = img >= _INK
+        cut = open_corner_cut(np.packbits(mask).tobytes(), mask.shape, self.angle, self.least_room)
+        if cut is None:
+            return img
+        (x, y), radius = cut
+        out = img.copy()
+        cv2.circle(out, (round(x), round(y)), max(1, round(radius * widen)), 0, -1)
+        if (
+            _topology((out >= _INK).astype(np.uint8), _LEAST_PART)[0]
+            != _topology(mask.astype(np.uint8), _LEAST_PART)[0]
+        ):
+            return img  # widened, the cut would take a part away
+        return out
+
+
+# A corner's angle is measured between the points of the hole's outline this many pixels (or a sixteenth
+# of the outline, if more) before and after it: a round loop's outline turns slowly, a corner's at once.
+_CORNER_REACH = 4
+
+
+@lru_cache(maxsize=_GRAPHS_KEPT)
+def open_corner_cut(
+    packed: bytes, shape: tuple[int, int], angle: float, least_room: float = 0.0
+) -> tuple[tuple[float, float], float] | None:
+    """Where ``OpenCorner`` cuts the ink mask packed in ``packed``: the centre and radius of the disk erased.
+
+    None when no hole at least ``least_room`` line widths wide has a corner under ``angle`` degrees
+    whose cut opens that hole alone.
+    """
+    mask = np.unpackbits(np.frombuffer(packed, np.uint8), count=shape[0] * shape[1]).reshape(shape).astype(np.uint8)
+    pieces, holes = _topology(mask, _LEAST_PART)
+    if holes == 0:
+        return None
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(1 - mask, connectivity=4)
+    outside = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
+    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    line = 2.0 * float(np.percentile(depth[mask > 0], 90))  # the line's width, as StrokeGaps measures it
+    room = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
+    best = None
+    for hole in range(1, count):
+        if hole in outside or stats[hole, cv2.CC_STAT_AREA] < _LEAST_PART:
+            continue
+        if 2.0 * float(room[labels == hole].max()) < least_room * line:
+            continue
+        contours, _ = cv2.findContours((labels == hole).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outline = max(contours, key=len)[:, 0, :].astype(np.float64)
+        reach = max(_CORNER_REACH, len(outline) // 16)
+        if len(outline) < 4 * reach:
+            continue
+        before, after = np.roll(outline, reach, axis=0) - outline, np.roll(outline, -reach, axis=0) - outline
+        cosine = (before * after).sum(1) / np.maximum(np.hypot(*before.T) * np.hypot(*after.T), 1e-9)
+        corners = np.degrees(np.arccos(np.clip(cosine, -1, 1)))
+        index = int(np.argmin(corners))
+        if corners[index] >= angle or (best is not None and corners[index] >= best[0]):
+            continue
+        cut = _cut_outwards(mask, outline[index], centroids[hole])
+        if cut is None:
+            continue
+        trial = mask.copy()
+        (x, y), radius = cut
+        cv2.circle(trial, (round(x), round(y)), max(1, round(radius)), 0, -1)
+        if _topology(trial, _LEAST_PART) == (pieces, holes - 1):
+            best = (corners[index], cut)
+    return None if best is None else best[1]
+
+
+def _cut_outwards(mask: np.ndarray, corner: np.ndarray, centre: np.ndarray) -> tuple[tuple[float, float], float] | None:
+    """The disk that erases the ink beyond a hole's ``corner``, going away from the hole's ``centre``.
+
+    March from the corner, half a pixel at a time, through the ink to the background beyond it; the
+    disk spans that run of ink, with a pixel to spare. None when the march meets no ink.
+    """
+    direction = corner - centre
+    direction /= max(float(np.hypot(*direction)), 1e-9)
+    step, inside = 1.0, None
+    while step < 4 * _MAX_CLEARANCE:
+        x, y = corner + step * direction
+        if not (0 <= round(y) < mask.shape[0] and 0 <= round(x) < mask.shape[1]):
+            break
+        if mask[round(y), round(x)]:
+            inside = step if inside is None else inside
+        elif inside is not None:
+            break
+        step += 0.5
+    if inside is None:
+        return None
+    middle = corner + (inside + step) / 2 * direction
+    return (float(middle[0]), float(middle[1])), (step - inside) / 2 + 1.0
