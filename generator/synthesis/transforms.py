@@ -391,6 +391,12 @@ class InkPressure(_RecipeName, A.ImageOnlyTransform):
         return cv2.multiply(img.astype(np.float32), field).clip(0, 255).astype(np.uint8)
 
 
+def line_width(mask: np.ndarray) -> float:
+    """The width of a glyph's line, from its middle: twice the 90th percentile of the ink's depth."""
+    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return 2.0 * float(np.percentile(depth[mask > 0], 90))
+
+
 class StrokeGaps(_RecipeName, A.ImageOnlyTransform):
     """Small gaps where the pen skipped: a few short cuts, each centred on a pixel of ink.
 
@@ -444,8 +450,7 @@ class StrokeGaps(_RecipeName, A.ImageOnlyTransform):
                 y, x = ink[int(pick * len(ink))]
                 cv2.circle(out, (int(x), int(y)), max(1, round(size / 2)), 0, -1)
             return out
-        depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-        stroke = 2.0 * float(np.percentile(depth[mask > 0], 90))  # the line's width, from its middle
+        stroke = line_width(mask)
         _, pieces, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         out = img.copy()
         for pick, size in zip(picks, sizes, strict=True):
@@ -982,13 +987,10 @@ class OpenCorner(_RecipeName, A.ImageOnlyTransform):
         cut = open_corner_cut(np.packbits(mask).tobytes(), mask.shape, self.angle, self.least_room)
         if cut is None:
             return img
-        (x, y), radius = cut
+        (x, y), radius, pieces = cut
         out = img.copy()
         cv2.circle(out, (round(x), round(y)), max(1, round(radius * widen)), 0, -1)
-        if (
-            _topology((out >= _INK).astype(np.uint8), _LEAST_PART)[0]
-            != _topology(mask.astype(np.uint8), _LEAST_PART)[0]
-        ):
+        if _topology((out >= _INK).astype(np.uint8), _LEAST_PART)[0] != pieces:
             return img  # widened, the cut would take a part away
         return out
 
@@ -1001,8 +1003,9 @@ _CORNER_REACH = 4
 @lru_cache(maxsize=_GRAPHS_KEPT)
 def open_corner_cut(
     packed: bytes, shape: tuple[int, int], angle: float, least_room: float = 0.0
-) -> tuple[tuple[float, float], float] | None:
-    """Where ``OpenCorner`` cuts the ink mask packed in ``packed``: the centre and radius of the disk erased.
+) -> tuple[tuple[float, float], float, int] | None:
+    """Where ``OpenCorner`` cuts the ink mask packed in ``packed``: the centre and radius of the disk
+    erased, and the glyph's count of pieces, which the cut keeps.
 
     None when no hole at least ``least_room`` line widths wide has a corner under ``angle`` degrees
     whose cut opens that hole alone.
@@ -1013,8 +1016,7 @@ def open_corner_cut(
         return None
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(1 - mask, connectivity=4)
     outside = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
-    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    line = 2.0 * float(np.percentile(depth[mask > 0], 90))  # the line's width, as StrokeGaps measures it
+    line = line_width(mask)
     room = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
     best = None
     for hole in range(1, count):
@@ -1041,7 +1043,7 @@ def open_corner_cut(
         cv2.circle(trial, (round(x), round(y)), max(1, round(radius)), 0, -1)
         if _topology(trial, _LEAST_PART) == (pieces, holes - 1):
             best = (corners[index], cut)
-    return None if best is None else best[1]
+    return None if best is None else (*best[1], pieces)
 
 
 def _cut_outwards(mask: np.ndarray, corner: np.ndarray, centre: np.ndarray) -> tuple[tuple[float, float], float] | None:
