@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
@@ -68,34 +64,7 @@ def _render_all(chunks: list[Chunk], exemplars: dict[str, Exemplars], recipe: di
         init_worker(exemplars, recipe)
         yield from map(render_chunk, chunks)
         return
-    # spawn, not fork: the parent holds Arrow and OpenCV thread pools that fork would copy mid-state.
-    context = multiprocessing.get_context("spawn")
-    pool = None
-    try:
-        with _sigint_held():  # workers start deaf to Ctrl-C, which the parent handles by ending the pool
-            pool = context.Pool(workers, initializer=worker.start, initargs=(worker.payload(exemplars, recipe),))
-        yield from pool.imap(worker.render, chunks)
-    finally:
-        if pool is not None:
-            pool.terminate()
-
-
-@contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Blocks SIGINT while worker processes start, then delivers one that came meanwhile.
-
-    A started process inherits the blocked signal, so a worker still importing when Ctrl-C comes prints no
-    traceback; ``worker.start`` then ignores SIGINT for good. Only the main thread's mask matters; elsewhere
-    this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    yield from worker.render_all(chunks, worker.payload(exemplars, recipe), workers)
 
 
 def check_sizes(systems: list[NumeralSystem], train_size: int, test_size: int) -> None:
@@ -282,6 +251,8 @@ def _generate_locked(systems: list[NumeralSystem], out: Path, settings: Generate
                         f"cannot write {system.name} into {out} ({exc.strerror or exc}); free space or fix "
                         f"permissions, then rerun"
                     ) from None
+                except worker.WorkerStopped as exc:
+                    raise InputError(f"{exc}; nothing of {system.name} was kept, rerun to generate it") from None
                 finally:
                     shutil.rmtree(partial, ignore_errors=True)  # gone already once published
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import pickle
 import re
@@ -138,6 +139,23 @@ def test_a_worker_starts_without_pytorch_and_draws_what_the_main_process_draws(t
     assert pngs == here.pngs
 
 
+def raised_by(work, seconds: float = 120) -> BaseException | None:
+    """Runs ``work`` in a thread and returns what it raised; a run that hangs fails the test, not the suite."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the test's thread
+            raised.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert not thread.is_alive(), f"the run neither failed nor finished within {seconds} s"
+    return raised[0] if raised else None
+
+
 def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(vai):
     from generator.generate import _exemplars, _render_all
     from generator.synthesis.recipe import default_recipe
@@ -145,21 +163,46 @@ def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(vai):
     exemplars = {"vai": _exemplars(vai, default_recipe(), None, 0.5, False)[0]}
     unloadable = {"transform": {"__class_fullname__": "NoSuchTransform", "p": 1.0}}
     chunks = plan_chunks(vai, "train", 20, seed=0, chunk_size=10, rows_per_shard=20)
-    raised: list[BaseException] = []
+    error = raised_by(lambda: list(_render_all(chunks, exemplars, unloadable, workers=2)))
+    assert isinstance(error, RuntimeError), error
+    assert re.search(r"could not start.*NoSuchTransform", str(error))
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_a_worker_is_raised_with_its_traceback_and_the_workers_end(vai):
+    from generator.generate import _exemplars
+    from generator.synthesis import worker
+    from generator.synthesis.recipe import default_recipe
+
+    # The workers hold nko's synthesizer only, so a vai chunk fails inside render_chunk.
+    nko = builtin_systems()["nko"]
+    data = worker.payload({"nko": _exemplars(nko, default_recipe(), None, 0.5, False)[0]}, default_recipe().to_dict())
+    chunks = plan_chunks(vai, "train", 40, seed=0, chunk_size=10, rows_per_shard=40)
+    error = raised_by(lambda: list(worker.render_all(chunks, data, workers=2)))
+    assert isinstance(error, KeyError), error
+    assert "raised in a generation worker" in error.__notes__[0]
+    assert "render_chunk" in error.__notes__[0]
+    assert multiprocessing.active_children() == [], "every worker was ended"
+
+
+def test_a_worker_killed_mid_run_fails_the_run_with_one_error(vai):
+    from generator.generate import _exemplars
+    from generator.synthesis import worker
+    from generator.synthesis.recipe import default_recipe
+
+    data = worker.payload({"vai": _exemplars(vai, default_recipe(), None, 0.5, False)[0]}, default_recipe().to_dict())
+    chunks = plan_chunks(vai, "train", 400, seed=0, chunk_size=10, rows_per_shard=400)
 
     def run() -> None:
-        try:
-            list(_render_all(chunks, exemplars, unloadable, workers=2))
-        except BaseException as error:  # handed to the test's thread
-            raised.append(error)
+        rendered = worker.render_all(chunks, data, workers=2)
+        next(rendered)  # the workers run
+        os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)  # as the out-of-memory killer does
+        list(rendered)
 
-    # In a thread, so that a pool that restarts failing workers forever fails the test, not hangs it.
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=120)
-    assert raised, "the run neither failed nor finished within 120 s"
-    assert isinstance(raised[0], RuntimeError)
-    assert re.search(r"could not start.*NoSuchTransform", str(raised[0]))
+    error = raised_by(run)
+    assert isinstance(error, RuntimeError), error
+    assert str(error).startswith("a generation worker stopped (killed by signal 9")
+    assert multiprocessing.active_children() == []
 
 
 def test_train_and_test_come_from_disjoint_streams(vai):

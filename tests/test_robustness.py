@@ -296,6 +296,36 @@ def test_ctrl_c_cleans_up_and_exits_130_with_one_line(tmp_path: Path):
     assert not out.exists(), "the folder the run created, and nothing else, is gone"
 
 
+def spawned_workers(pid: int) -> list[int]:
+    """The generation workers of process ``pid``: its children started by multiprocessing's spawn."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def test_a_worker_killed_mid_run_ends_it_with_one_line_and_nothing_half_written(tmp_path: Path):
+    out = tmp_path / "out"
+    argv = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20000", "--test-size", "10"]
+    process = start_run("none", *argv, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / ".partial-vai").is_dir():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the run never started writing"
+            time.sleep(0.02)
+        time.sleep(2)
+        assert process.poll() is None, "the run is still writing"
+        workers = spawned_workers(process.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer does
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert_one_line_error(process.returncode, err, "a generation worker stopped (killed by signal 9", "--workers")
+    assert not out.exists(), "the folder the run created, and nothing else, is gone"
+    assert not any(Path(f"/proc/{worker}").exists() for worker in workers), "no worker is left running"
+
+
 # --- a Hub that misbehaves ---------------------------------------------------------------------------------------
 
 

@@ -204,12 +204,12 @@ def templates_for(
 _NO_DRAWS = np.zeros((2, 1))
 
 
-# Worker processes keep one Synthesizer per config, built once by the pool's initializer.
+# Worker processes keep one Synthesizer per config, built once by worker.start.
 _synthesizers: dict[str, Synthesizer] = {}
 
 
 def init_worker(exemplars: dict[str, Exemplars], recipe: dict) -> None:
-    cv2.setNumThreads(1)  # the pool is the parallelism; OpenCV's own threads would oversubscribe
+    cv2.setNumThreads(1)  # the worker processes are the parallelism; OpenCV's own threads would oversubscribe
     _synthesizers.clear()
     for config, config_exemplars in exemplars.items():
         _synthesizers[config] = config_exemplars.synthesizer(A.from_dict(recipe))
