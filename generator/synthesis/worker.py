@@ -5,7 +5,7 @@ Kept importable without albumentations: a spawned worker imports this module fir
 Why not ``multiprocessing.Pool``: its ``terminate()``, the one way to stop it at once after a failed
 chunk or Ctrl-C, kills workers that may be writing a result while they hold the lock of the result
 queue every worker shares. The pool's task thread then waits on that lock forever, and so does the
-run: under load it hung in about 1 of 11 runs. Here each worker has a pipe of its own and no lock is
+run: under load it hung on the 11th of 11 tries. Here each worker has a pipe of its own and no lock is
 shared, so a worker can be killed at any moment. A worker that dies, or cannot start, fails the run
 with one error instead of being restarted forever.
 
