@@ -169,14 +169,20 @@ def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(vai):
     assert multiprocessing.active_children() == []
 
 
-def test_an_error_in_a_worker_is_raised_with_its_traceback_and_the_workers_end(vai):
+def worker_payload(system) -> bytes:
+    """What each worker starts from for ``system`` alone, with the default recipe."""
     from generator.generate import _exemplars
     from generator.synthesis import worker
     from generator.synthesis.recipe import default_recipe
 
-    # The workers hold nko's synthesizer only, so a vai chunk fails inside render_chunk.
-    nko = builtin_systems()["nko"]
-    data = worker.payload({"nko": _exemplars(nko, default_recipe(), None, 0.5, False)[0]}, default_recipe().to_dict())
+    exemplars = {system.name: _exemplars(system, default_recipe(), None, 0.5, False)[0]}
+    return worker.payload(exemplars, default_recipe().to_dict())
+
+
+def test_an_error_in_a_worker_is_raised_with_its_traceback_and_the_workers_end(vai):
+    from generator.synthesis import worker
+
+    data = worker_payload(builtin_systems()["nko"])  # nko's synthesizer only, so a vai chunk fails in render_chunk
     chunks = plan_chunks(vai, "train", 40, seed=0, chunk_size=10, rows_per_shard=40)
     error = raised_by(lambda: list(worker.render_all(chunks, data, workers=2)))
     assert isinstance(error, KeyError), error
@@ -186,11 +192,9 @@ def test_an_error_in_a_worker_is_raised_with_its_traceback_and_the_workers_end(v
 
 
 def test_a_worker_killed_mid_run_fails_the_run_with_one_error(vai):
-    from generator.generate import _exemplars
     from generator.synthesis import worker
-    from generator.synthesis.recipe import default_recipe
 
-    data = worker.payload({"vai": _exemplars(vai, default_recipe(), None, 0.5, False)[0]}, default_recipe().to_dict())
+    data = worker_payload(vai)
     chunks = plan_chunks(vai, "train", 400, seed=0, chunk_size=10, rows_per_shard=400)
 
     def run() -> None:

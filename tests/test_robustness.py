@@ -272,10 +272,10 @@ def test_a_full_disk_while_writing_root_files_is_one_line_and_the_rerun_repairs(
     assert_consistent(out, ["nko", "vai"])
 
 
-def test_ctrl_c_cleans_up_and_exits_130_with_one_line(tmp_path: Path):
-    out = tmp_path / "out"
+def start_writing_run(out: Path, **popen: object) -> subprocess.Popen:
+    """A run of vai on 2 workers into ``out``, returned once it writes and its workers run."""
     argv = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20000", "--test-size", "10"]
-    process = start_run("none", *argv, "--workers", "2", start_new_session=True)
+    process = start_run("none", *argv, "--workers", "2", **popen)
     try:
         deadline = time.monotonic() + 60
         while not (out / ".partial-vai").is_dir():
@@ -283,9 +283,19 @@ def test_ctrl_c_cleans_up_and_exits_130_with_one_line(tmp_path: Path):
             assert time.monotonic() < deadline, "the run never started writing"
             time.sleep(0.02)
         # The workers start beside the first folder: a signal that reaches one before its interpreter has
-        # started cannot be handled by any code of ours, so Ctrl-C comes once they run, as a person's would.
+        # started cannot be handled by any code of ours, so it comes once they run, as a person's Ctrl-C would.
         time.sleep(2)
         assert process.poll() is None, "the run is still writing"
+    except BaseException:
+        process.kill()  # its workers then read end-of-file and exit
+        raise
+    return process
+
+
+def test_ctrl_c_cleans_up_and_exits_130_with_one_line(tmp_path: Path):
+    out = tmp_path / "out"
+    process = start_writing_run(out, start_new_session=True)
+    try:
         os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
         _, err = process.communicate(timeout=60)
     finally:
@@ -304,16 +314,8 @@ def spawned_workers(pid: int) -> list[int]:
 
 def test_a_worker_killed_mid_run_ends_it_with_one_line_and_nothing_half_written(tmp_path: Path):
     out = tmp_path / "out"
-    argv = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20000", "--test-size", "10"]
-    process = start_run("none", *argv, "--workers", "2")
+    process = start_writing_run(out)
     try:
-        deadline = time.monotonic() + 60
-        while not (out / ".partial-vai").is_dir():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the run never started writing"
-            time.sleep(0.02)
-        time.sleep(2)
-        assert process.poll() is None, "the run is still writing"
         workers = spawned_workers(process.pid)
         assert len(workers) == 2, workers
         os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer does

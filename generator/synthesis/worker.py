@@ -196,9 +196,10 @@ def serve(pipe: Connection, data: bytes) -> None:
         while True:
             position, chunk = pipe.recv()
             try:
-                pipe.send((position, render(chunk), None))
+                reply = (position, render(chunk), None)
             except Exception as error:
-                pipe.send((position, None, (_portable(error), traceback.format_exc())))
+                reply = (position, None, (_portable(error), traceback.format_exc()))
+            pipe.send(reply)
     except (EOFError, OSError):
         return  # the parent is gone, or closed the pipe: nothing is left to do
 
