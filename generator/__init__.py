@@ -15,7 +15,7 @@ The package's folders are its layers, and data flows down through them one way
 
 import os
 
-__version__ = "0.9.0"
+__version__ = "0.10.0"
 
 # albumentations asks PyPI for a newer version on import unless told not to: a generator that must
 # give the same bytes offline has no business calling out, in the main process or in any worker.

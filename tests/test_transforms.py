@@ -22,6 +22,7 @@ from generator.synthesis.transforms import (
     LeanGridDistortion,
     OpenCorner,
     PenStroke,
+    SolidInk,
     StrokeGaps,
     StrokeWarp,
     nib,
@@ -87,6 +88,9 @@ def test_pen_stroke_overshoots_run_on_past_the_ends():
         (lambda: StrokeGaps(gaps=(3, 1)), "gaps"),
         (lambda: CoarseElastic(approximate=True), "approximate"),
         (lambda: LeanAffine(clearance_scale=(4.0, 0.0)), "clearance_scale"),
+        (lambda: LeanAffine(squeeze=1.5), "squeeze"),
+        (lambda: SolidInk(edge=(160.0, 96.0)), "edge"),
+        (lambda: SolidInk(softness=(0.0, 64.0)), "softness"),
         (lambda: StrokeWarp(angle=120.0), "angle"),
         (lambda: StrokeWarp(length=(1.3, 0.7)), "length"),
         (lambda: StrokeWarp(bend=-0.1), "bend"),
@@ -118,6 +122,28 @@ def test_stroke_gaps_cut_the_stroke_and_only_the_stroke():
     assert not np.any(gapped > line), "nothing is added"
     pieces = cv2.connectedComponents((gapped >= 128).astype(np.uint8))[0] - 1
     assert pieces >= 2
+
+
+def test_solid_ink_takes_back_the_halo_and_keeps_the_line_where_its_edge_was():
+    soft = cv2.GaussianBlur(canvas_with(lambda c: cv2.line(c, (8, 32), (56, 32), 255, 6)), (0, 0), 2.0)
+    assert np.count_nonzero((soft > 0) & (soft < 64)) > 100, "a blurred line sits in a halo of faint grey"
+    solid = run(SolidInk(edge=(128.0, 128.0), softness=(64.0, 64.0), p=1.0), soft)
+    assert np.count_nonzero((solid > 0) & (solid < 64)) < np.count_nonzero((soft > 0) & (soft < 64)) / 4
+    assert np.count_nonzero(solid == 255) > 2 * np.count_nonzero(soft == 255), "its middle is full ink"
+    assert np.array_equal(solid >= 128, soft >= 128), "grey 128 stays the edge: the line keeps its width"
+    assert solid[:20].max() == 0, "the paper stays black"
+
+
+def test_solid_ink_leaves_an_image_it_would_break_as_it_is():
+    def faint_middle(c):
+        cv2.line(c, (8, 32), (56, 32), 255, 4)
+        c[:, 28:36][c[:, 28:36] > 0] = 100  # a stretch of the stroke thinned to faint grey
+
+    line = canvas_with(faint_middle)
+    ramp = {"edge": (160.0, 160.0), "softness": (64.0, 64.0), "p": 1.0}
+    assert np.array_equal(run(SolidInk(**ramp), line), line), "a cut at grey 128 would split the line in two"
+    whole = canvas_with(lambda c: cv2.line(c, (8, 32), (56, 32), 200, 4))
+    assert not np.array_equal(run(SolidInk(**ramp), whole), whole)
 
 
 def displacements(transform: A.ElasticTransform, draws: int) -> np.ndarray:
@@ -154,6 +180,31 @@ def recipe_arguments(kind: type) -> dict:
     return arguments
 
 
+def library_only(arguments: dict) -> dict:
+    """A lean warp's arguments without those the library's own transform lacks."""
+    return {key: value for key, value in arguments.items() if key not in ("clearance_scale", "squeeze")}
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    """``(width, height)`` of the pixels at least half ink."""
+    _, _, width, height = cv2.boundingRect((image >= 128).astype(np.uint8))
+    return width, height
+
+
+@pytest.mark.parametrize(("squeeze", "width"), [(0.0, 40), (0.5, 28), (1.0, 20)])
+def test_lean_affine_draws_a_wide_glyph_narrower_and_leaves_a_tall_one(squeeze, width):
+    """A 40x20 bar comes out (20 / 40) ** squeeze as wide; a 20x40 bar and a 30x30 square as they were."""
+    still = {"rotate": (0, 0), "shear": (0, 0), "scale": (1.0, 1.0), "p": 1.0}
+    wide = canvas_with(lambda c: cv2.rectangle(c, (12, 22), (51, 41), 255, -1))
+    assert ink_box(wide) == (40, 20)
+    got_width, height = ink_box(run(LeanAffine(**still, squeeze=squeeze), wide))
+    assert abs(got_width - width) <= 1
+    assert height == 20
+    for shape in ((22, 12, 41, 51), (17, 17, 46, 46)):
+        upright = canvas_with(lambda c, corners=shape: cv2.rectangle(c, corners[:2], corners[2:], 255, -1))
+        assert np.array_equal(run(LeanAffine(**still, squeeze=squeeze), upright), upright)
+
+
 def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:
     height, width = size
     return [
@@ -178,8 +229,10 @@ def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:
 def test_lean_warps_give_the_library_output_to_the_byte(lean, library, changes, size):
     """At full strength (no clearance given, or as much as the scale's reference) the warp is the library's."""
     arguments = {**recipe_arguments(lean), "p": 1.0, **changes}
+    if lean is LeanAffine:
+        arguments["squeeze"] = 0.0
     reference = arguments["clearance_scale"][0]
-    library_arguments = {key: value for key, value in arguments.items() if key != "clearance_scale"}
+    library_arguments = library_only(arguments)
     ours, theirs = A.Compose([lean(**arguments)], seed=3), A.Compose([library(**library_arguments)], seed=3)
     for index, image in enumerate(digit_shapes(size) * 40):
         room = {} if index % 2 else {CLEARANCE_KEY: reference + index % 3}
@@ -191,7 +244,7 @@ def test_lean_warps_leave_colour_and_keypoints_to_the_library():
     points = [(20.0, 30.0), (40.5, 12.0)]
     for lean, library in ((LeanAffine, A.Affine), (LeanGridDistortion, A.GridDistortion)):
         arguments = {**recipe_arguments(lean), "p": 1.0}
-        library_arguments = {key: value for key, value in arguments.items() if key != "clearance_scale"}
+        library_arguments = library_only(arguments)
         outputs = [
             A.Compose([kind(**kind_arguments)], keypoint_params=A.KeypointParams(format="xy"), seed=5)(
                 image=colour, keypoints=points

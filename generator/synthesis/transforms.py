@@ -35,6 +35,8 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from pydantic import AfterValidator, Field
 from skimage.morphology import skeletonize
 
+from generator.synthesis.normalize import EmptyImageError, count_pieces, mnist_normalize
+
 # A recipe.json names each transform by its class's full name, and albumentations loads it back by that name.
 # Ours are named as they were before this module moved into generator.synthesis: every recipe.json saved since
 # then keeps loading, and a new one is byte for byte what the same recipe gave before the move.
@@ -391,6 +393,56 @@ class InkPressure(_RecipeName, A.ImageOnlyTransform):
         return cv2.multiply(img.astype(np.float32), field).clip(0, 255).astype(np.uint8)
 
 
+class SolidInk(_RecipeName, A.ImageOnlyTransform):
+    """A line of solid ink with a sharp edge: the grey that resampling spreads around a stroke is taken back.
+
+    Every warp of the recipe samples the image bilinearly and softens the stroke's edge a little, so
+    that after several of them a generated numeral sits in a halo of faint grey and has few pixels of
+    full ink. A pen's line has neither. This maps the grey levels through a ramp: ink fainter than
+    ``edge - softness / 2`` becomes background, ink brighter than ``edge + softness / 2`` full ink,
+    and the levels between are stretched over the whole range. The stroke's edge stays where the
+    ``edge`` level was, so the line keeps its width; the shrink to MNIST's frame then anti-aliases
+    that edge as MNIST's own digits are. Where a stretched stroke has thinned to faint grey, the ramp
+    could cut it; an image that would fall into more pieces in MNIST's frame (``count_pieces``) is left as it is.
+
+    Args:
+        edge: range of the grey level (0-255) that becomes the edge of the stroke: half ink.
+        softness: range of the span of grey levels that stay between background and full ink.
+        p: the chance that the transform is applied.
+    """
+
+    class InitSchema(BaseTransformInitSchema):
+        edge: Annotated[_Range, AfterValidator(check_range_bounds(0, 255))]
+        softness: Annotated[_Range, AfterValidator(check_range_bounds(1, 255))]
+
+    def __init__(
+        self, edge: tuple[float, float] = (96.0, 160.0), softness: tuple[float, float] = (64.0, 128.0), p: float = 1.0
+    ):
+        super().__init__(p=p)
+        self.edge = tuple(edge)
+        self.softness = tuple(softness)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("edge", "softness")
+
+    def get_params(self) -> dict[str, Any]:
+        rng = self.random_generator
+        return {"edge": float(rng.uniform(*self.edge)), "softness": float(rng.uniform(*self.softness))}
+
+    def apply(self, img: np.ndarray, edge: float, softness: float, **params: Any) -> np.ndarray:
+        levels = (np.arange(256) - (edge - softness / 2)) * (255.0 / softness)
+        out = cv2.LUT(img, np.clip(levels, 0, 255).round().astype(np.uint8))
+        return img if _pieces(out) > _pieces(img) else out
+
+
+def _pieces(image: np.ndarray) -> int:
+    """The number of pieces of ink in ``image`` once it is normalised to MNIST's frame; 0 for no ink."""
+    try:
+        return count_pieces(mnist_normalize(image))
+    except EmptyImageError:
+        return 0
+
+
 def line_width(mask: np.ndarray) -> float:
     """The width of a glyph's line, from its middle: twice the 90th percentile of the ink's depth."""
     depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
@@ -576,7 +628,21 @@ class LeanAffine(_GlyphScaled, A.Affine):
 
     ``clearance_scale=(reference, floor)`` scales the drawn rotation, shear and change of scale by
     the glyph's ``strength`` (single images only; with boxes or keypoints the library's draw stands).
+
+    ``squeeze`` (0-1) draws a glyph whose ink is wider than tall narrower than its drawn scale says:
+    its width is multiplied by ``(height / width) ** squeeze``, measured on the ink (at least half
+    ink) of the image it is given. A hand keeps a numeral within about a square; 0 leaves the library's
+    scale alone, 1 makes every wide glyph square. A glyph as tall as wide or taller is not changed.
     """
+
+    def __init__(self, *args: Any, squeeze: float = 0.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not 0.0 <= squeeze <= 1.0:
+            raise ValueError(f"squeeze {squeeze!r}: need a number from 0 to 1")
+        self.squeeze = float(squeeze)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return (*super().get_transform_init_args_names(), "squeeze")
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if self.fit_output or "bboxes" in data or "keypoints" in data:
@@ -592,6 +658,10 @@ class LeanAffine(_GlyphScaled, A.Affine):
             shear = {axis: value * factor for axis, value in shear.items()}
             scale = {axis: 1.0 + (value - 1.0) * factor for axis, value in scale.items()}
             rotate *= factor
+        if self.squeeze:
+            _, _, width, height = cv2.boundingRect((data["image"] >= _INK).astype(np.uint8))
+            if width > height > 0:
+                scale = {**scale, "x": scale["x"] * (height / width) ** self.squeeze}
         matrix = fgeometric.create_affine_transformation_matrix(
             translate, shear, scale, rotate, fgeometric.center(image_shape)
         )
