@@ -35,7 +35,7 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from pydantic import AfterValidator, Field
 from skimage.morphology import skeletonize
 
-from generator.synthesis.normalize import EmptyImageError, count_pieces, mnist_normalize
+from generator.synthesis.normalize import BOX, EmptyImageError, count_pieces, fit_to_box
 
 # A recipe.json names each transform by its class's full name, and albumentations loads it back by that name.
 # Ours are named as they were before this module moved into generator.synthesis: every recipe.json saved since
@@ -436,9 +436,12 @@ class SolidInk(_RecipeName, A.ImageOnlyTransform):
 
 
 def _pieces(image: np.ndarray) -> int:
-    """The number of pieces of ink in ``image`` once it is normalised to MNIST's frame; 0 for no ink."""
+    """The number of pieces of ink in ``image`` once it is normalised to MNIST's frame; 0 for no ink.
+
+    Counted on the glyph fitted to MNIST's box: placing it in the frame moves it whole, and costs as much again.
+    """
     try:
-        return count_pieces(mnist_normalize(image))
+        return count_pieces(fit_to_box(image, BOX))
     except EmptyImageError:
         return 0
 
