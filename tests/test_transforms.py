@@ -203,6 +203,8 @@ def test_lean_affine_draws_a_wide_glyph_narrower_and_leaves_a_tall_one(squeeze, 
     for shape in ((22, 12, 41, 51), (17, 17, 46, 46)):
         upright = canvas_with(lambda c, corners=shape: cv2.rectangle(c, corners[:2], corners[2:], 255, -1))
         assert np.array_equal(run(LeanAffine(**still, squeeze=squeeze), upright), upright)
+    colour = np.dstack([wide] * 3)  # measured only on one channel's ink: a colour image keeps the library's scale
+    assert np.array_equal(run(LeanAffine(**still, squeeze=squeeze), colour), run(A.Affine(**still), colour))
 
 
 def digit_shapes(size: tuple[int, int] = (64, 64)) -> list[np.ndarray]:

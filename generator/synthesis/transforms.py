@@ -634,8 +634,9 @@ class LeanAffine(_GlyphScaled, A.Affine):
 
     ``squeeze`` (0-1) draws a glyph whose ink is wider than tall narrower than its drawn scale says:
     its width is multiplied by ``(height / width) ** squeeze``, measured on the ink (at least half
-    ink) of the image it is given. A hand keeps a numeral within about a square; 0 leaves the library's
-    scale alone, 1 makes every wide glyph square. A glyph as tall as wide or taller is not changed.
+    ink) of the single-channel image it is given. A hand keeps a numeral within about a square; 0 leaves
+    the library's scale alone, 1 makes every wide glyph square. A glyph as tall as wide or taller is not
+    changed.
     """
 
     def __init__(self, *args: Any, squeeze: float = 0.0, **kwargs: Any):
@@ -661,7 +662,7 @@ class LeanAffine(_GlyphScaled, A.Affine):
             shear = {axis: value * factor for axis, value in shear.items()}
             scale = {axis: 1.0 + (value - 1.0) * factor for axis, value in scale.items()}
             rotate *= factor
-        if self.squeeze:
+        if self.squeeze and data["image"].ndim == 2:
             _, _, width, height = cv2.boundingRect((data["image"] >= _INK).astype(np.uint8))
             if width > height > 0:
                 scale = {**scale, "x": scale["x"] * (height / width) ** self.squeeze}
