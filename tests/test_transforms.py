@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.synthesis.normalize import ink_bounds
 from generator.synthesis.recipe import INGREDIENT_NAMES, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
 from generator.synthesis.sanitation import Templates
 from generator.synthesis.synthesizer import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
@@ -187,7 +188,7 @@ def library_only(arguments: dict) -> dict:
 
 def ink_box(image: np.ndarray) -> tuple[int, int]:
     """``(width, height)`` of the pixels at least half ink."""
-    _, _, width, height = cv2.boundingRect((image >= 128).astype(np.uint8))
+    _, _, width, height = ink_bounds(image, 127)
     return width, height
 
 

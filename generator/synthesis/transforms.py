@@ -35,7 +35,7 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from pydantic import AfterValidator, Field
 from skimage.morphology import skeletonize
 
-from generator.synthesis.normalize import BOX, EmptyImageError, count_pieces, fit_to_box
+from generator.synthesis.normalize import BOX, EmptyImageError, count_pieces, fit_to_box, ink_bounds
 
 # A recipe.json names each transform by its class's full name, and albumentations loads it back by that name.
 # Ours are named as they were before this module moved into generator.synthesis: every recipe.json saved since
@@ -663,7 +663,7 @@ class LeanAffine(_GlyphScaled, A.Affine):
             scale = {axis: 1.0 + (value - 1.0) * factor for axis, value in scale.items()}
             rotate *= factor
         if self.squeeze and data["image"].ndim == 2:
-            _, _, width, height = cv2.boundingRect((data["image"] >= _INK).astype(np.uint8))
+            _, _, width, height = ink_bounds(data["image"], _INK - 1)
             if width > height > 0:
                 scale = {**scale, "x": scale["x"] * (height / width) ** self.squeeze}
         matrix = fgeometric.create_affine_transformation_matrix(
