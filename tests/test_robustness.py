@@ -301,7 +301,7 @@ def test_ctrl_c_cleans_up_and_exits_130_with_one_line(tmp_path: Path):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 130
+    assert process.returncode == 130, err  # what the run printed, if Ctrl-C did not stop it
     assert err.strip() == "afro-mnist: interrupted; nothing half-written was left behind"
     assert not out.exists(), "the folder the run created, and nothing else, is gone"
 
