@@ -46,6 +46,9 @@ REPO_ID = "ada/afro_mnist"
 KILLABLE_RUN = """
 import os, signal, sys
 from pathlib import Path
+# Ctrl-C handled as in a terminal's foreground job, even under a runner started in the background, whose
+# shell set SIGINT to ignored for everything it starts (Python then installs no handler of its own).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.modules["torch"] = None
 sys.path.insert(0, sys.argv[1])
 import generator.generate as generate, generator.repository.card as card, generator.repository.output as output
