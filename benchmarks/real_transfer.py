@@ -4,6 +4,8 @@
     python benchmarks/real_transfer.py --rows plain default         # the paper's plain recipe and ours
     python benchmarks/real_transfer.py --train-size 20000 --epochs 5 --seeds 0   # a quick look
     python benchmarks/real_transfer.py --json results/real_transfer.json   # refresh the card's figures
+    python benchmarks/real_transfer.py --scripts latin latin_handwriting --rows default   # what hands' forms add
+    python benchmarks/real_transfer.py --scripts tamil --rows default --designs 4 7 --design-draws 0 1
 
 For each script with a real development set (``examples/<script>/spec.toml`` and
 ``<real-dir>/<script>_x.npy``, ``_y.npy``: Tamil, Malayalam, and Latin scored on the MNIST test set)
@@ -19,9 +21,12 @@ The rows add the recipe's ingredients one at a time, in ``generator.synthesis.re
 starting from the paper's plain recipe (the spec's first font, ElasticTransform only); then
 sanitation, which gives the default; then the default without glyph-relative strengths (every
 transform at full strength whatever the glyph's clearance). All rows of one run use the same seeds
-and sizes, so they compare directly. The real images only score; they never reach generation or
-training. ``--json`` writes every number. Each model is scored as ``afro-mnist evaluate-real`` scores one
-(``generator.evaluation.realdata.score``).
+and sizes, so they compare directly. ``latin_handwriting`` (handwriting-style families, apart from
+the text faces) is scored on the MNIST test set too, to show what fonts that already draw hands'
+forms add. ``--designs K`` generates each script from K of its designs instead of all: a sample
+drawn with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed. The real
+images only score; they never reach generation or training. ``--json`` writes every number. Each
+model is scored as ``afro-mnist evaluate-real`` scores one (``generator.evaluation.realdata.score``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 import sys
 import tempfile
 import time
@@ -49,6 +55,8 @@ from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe
 ROOT = Path(__file__).resolve().parents[1]
 # "latin" is scored on the MNIST test set; its spec holds text faces only, so MNIST measures the recipe.
 SCRIPTS = ("tamil", "malayalam", "latin")
+# Example specs scored on another script's real set: the handwriting-style Latin families, on MNIST.
+REAL_SET = {"latin_handwriting": "latin"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,14 +95,35 @@ def recipe_for(row: Row) -> A.Compose:
     return recipe
 
 
-def system_for(name: str, row: Row) -> NumeralSystem:
+def system_for(name: str, row: Row, designs: tuple[int, int] | None = None) -> NumeralSystem:
+    """The system a row generates; ``designs`` = (K, draw) keeps a seeded sample of K of its fonts."""
     builtin = builtin_systems()
     system = builtin[name] if name in builtin else load_spec(ROOT / "examples" / name / "spec.toml")
-    return system if row.all_fonts else dataclasses.replace(system, fonts=system.fonts[:1])
+    if not row.all_fonts:
+        return dataclasses.replace(system, fonts=system.fonts[:1])
+    if designs is not None and designs[0] < len(system.fonts):
+        count, draw = designs
+        kept = sorted(random.Random(draw).sample(range(len(system.fonts)), count))
+        return dataclasses.replace(system, fonts=tuple(system.fonts[i] for i in kept))
+    return system
 
 
-def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace, scratch: Path) -> dict:
-    system = system_for(name, row)
+def design_samples(args: argparse.Namespace) -> list[tuple[int, int] | None]:
+    """Every (K, draw) to generate from, or [None] for all designs."""
+    if not args.designs:
+        return [None]
+    return [(count, draw) for count in args.designs for draw in args.design_draws]
+
+
+def measure(
+    row: Row,
+    name: str,
+    real_dir: Path | None,
+    args: argparse.Namespace,
+    scratch: Path,
+    designs: tuple[int, int] | None = None,
+) -> dict:
+    system = system_for(name, row, designs)
     start = time.perf_counter()
     (folder,) = generate(
         [system],
@@ -116,7 +145,8 @@ def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace
     x_test, y_test = load_split(folder, "test", metadata)
     real = renormalised = None
     if real_dir is not None:
-        x, y = np.load(real_dir / f"{name}_x.npy"), np.load(real_dir / f"{name}_y.npy").astype(np.int64)
+        real_name = REAL_SET.get(name, name)
+        x, y = np.load(real_dir / f"{real_name}_x.npy"), np.load(real_dir / f"{real_name}_y.npy").astype(np.int64)
         real = (x, y)
         if args.renormalise:
             path = scratch / f"{name}_real.npz"
@@ -144,6 +174,7 @@ def measure(row: Row, name: str, real_dir: Path | None, args: argparse.Namespace
         "row": row.name,
         "script": name,
         "fonts": len(system.fonts),
+        "designs": list(designs) if designs is not None else None,
         "redrawn_share": samples["train"]["redrawn_share"] if samples else None,
         "generate_seconds": round(generate_seconds, 1),
     }
@@ -171,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {row.name: row for row in ablation_rows()}
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "realdigits")
-    parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=SCRIPTS)
+    parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=[*SCRIPTS, *REAL_SET])
     parser.add_argument(
         "--configs", nargs="*", default=list(default_configs()), help="built-in configs, generated test only"
     )
@@ -182,14 +213,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds")
     parser.add_argument("--seed", type=int, default=0, help="generation seed")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--designs", type=int, nargs="+", metavar="K", help="generate from a sample of K designs (each K in turn)"
+    )
+    parser.add_argument(
+        "--design-draws", type=int, nargs="+", default=[0], metavar="D", help="seeds of the --designs samples"
+    )
     parser.add_argument("--renormalise", action="store_true", help="also score after evaluate-real's normalisation")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    if args.designs and min(args.designs) < 1:
+        print(
+            f"real_transfer: --designs {min(args.designs)} is not a number of designs; pass 1 or more", file=sys.stderr
+        )
+        return 2
     for script in args.scripts:
         for suffix in ("x", "y"):
-            if not (args.real_dir / f"{script}_{suffix}.npy").is_file():
+            real_name = REAL_SET.get(script, script)
+            if not (args.real_dir / f"{real_name}_{suffix}.npy").is_file():
                 print(
-                    f"real_transfer: {args.real_dir / f'{script}_{suffix}.npy'} is missing; pass --real-dir",
+                    f"real_transfer: {args.real_dir / f'{real_name}_{suffix}.npy'} is missing; pass --real-dir",
                     file=sys.stderr,
                 )
                 return 2
@@ -198,27 +241,35 @@ def main(argv: list[str] | None = None) -> int:
     targets = [(name, args.real_dir) for name in args.scripts] + [(name, None) for name in args.configs]
     with tempfile.TemporaryDirectory() as tmp:
         for row_name in args.rows:
-            for name, real_dir in targets:
-                result = measure(rows[row_name], name, real_dir, args, Path(tmp))
-                results.append(result)
-                print(json.dumps(result), file=sys.stderr, flush=True)
+            for designs in design_samples(args):
+                for name, real_dir in targets:
+                    result = measure(rows[row_name], name, real_dir, args, Path(tmp), designs)
+                    results.append(result)
+                    print(json.dumps(result), file=sys.stderr, flush=True)
 
     seeds = ", ".join(str(seed) for seed in args.seeds)
     print(
         f"\n{args.train_size:,} train images, {args.test_size:,} test, generation seed {args.seed}, "
         f"LeNet-5 {args.epochs} epochs, training seeds {seeds}: mean (range)\n"
     )
-    columns = [(script, "real_accuracy", f"{script} real") for script in args.scripts]
+    columns = [(script, "real_accuracy", f"{script} real ({REAL_SET.get(script, script)})") for script in args.scripts]
     columns += [(script, "synthetic_test_accuracy", f"{script} generated") for script in args.scripts]
     columns += [(config, "synthetic_test_accuracy", f"{config} generated") for config in args.configs]
     print("| recipe | " + " | ".join(title for _, _, title in columns) + " |")
     print("| --- |" + " --- |" * len(columns))
     for row_name in args.rows:
-        cells = []
-        for name, key, _ in columns:
-            (result,) = [r for r in results if r["row"] == row_name and r["script"] == name]
-            cells.append(_cell(result, key))
-        print(f"| {rows[row_name].label} | " + " | ".join(cells) + " |")
+        for designs in design_samples(args):
+            label = rows[row_name].label
+            if designs is not None:
+                label += f", {designs[0]} designs (draw {designs[1]})"
+            wanted = list(designs) if designs is not None else None
+            cells = []
+            for name, key, _ in columns:
+                (result,) = [
+                    r for r in results if r["row"] == row_name and r["script"] == name and r["designs"] == wanted
+                ]
+                cells.append(_cell(result, key))
+            print(f"| {label} | " + " | ".join(cells) + " |")
     if args.json:
         # The format of results/real_transfer.json, which the dataset card reads.
         document = {
@@ -233,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "epochs": args.epochs,
             "training_seeds": args.seeds,
+            "designs": args.designs,
+            "design_draws": args.design_draws if args.designs else None,
             "results": results,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n")
