@@ -24,7 +24,10 @@ transform at full strength whatever the glyph's clearance). All rows of one run 
 and sizes, so they compare directly. ``latin_handwriting`` (handwriting-style families, apart from
 the text faces) is scored on the MNIST test set too, to show what fonts that already draw hands'
 forms add. ``--designs K`` generates each script from K of its designs instead of all: a sample
-drawn with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed. The real
+drawn with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed.
+``--exemplars DIR`` adds handwritten seeds to the one script scored (``--exemplar-weight``, the share
+of images drawn from them, as ``afro-mnist generate`` takes it; ``stand_in_seeds.py`` makes some
+from fonts drawn in hands' forms). The real
 images only score; they never reach generation or training. ``--json`` writes every number. Each
 model is scored as ``afro-mnist evaluate-real`` scores one (``generator.evaluation.realdata.score``).
 """
@@ -44,12 +47,14 @@ import albumentations as A
 import numpy as np
 
 import generator
+from generator.errors import InputError
 from generator.evaluation import baseline
 from generator.evaluation.realdata import read_real_npz, score
 from generator.generate import GenerateSettings, generate
 from generator.layout import read_metadata
 from generator.registry import NumeralSystem, builtin_systems, default_configs, load_spec
 from generator.repository.export import load_split
+from generator.settings import DEFAULT_WEIGHT
 from generator.synthesis.recipe import INGREDIENTS, PLAIN, build_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +142,8 @@ def measure(
             progress=False,
             recipe=recipe_for(row),
             sanitize=row.sanitize,
+            exemplars_dir=args.exemplars if real_dir is not None else None,
+            exemplar_weight=args.exemplar_weight,
         ),
     )
     generate_seconds = time.perf_counter() - start
@@ -219,12 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--design-draws", type=int, nargs="+", default=[0], metavar="D", help="seeds of the --designs samples"
     )
+    parser.add_argument("--exemplars", type=Path, help="handwritten seeds for the one script scored")
+    parser.add_argument(
+        "--exemplar-weight", type=float, default=DEFAULT_WEIGHT, help="the share of images drawn from the seeds"
+    )
     parser.add_argument("--renormalise", action="store_true", help="also score after evaluate-real's normalisation")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.designs and min(args.designs) < 1:
         print(
             f"real_transfer: --designs {min(args.designs)} is not a number of designs; pass 1 or more", file=sys.stderr
+        )
+        return 2
+    if args.exemplars is not None and len(args.scripts) != 1:
+        print(
+            f"real_transfer: --exemplars {args.exemplars} serves one script; pass --scripts with one name",
+            file=sys.stderr,
         )
         return 2
     for script in args.scripts:
@@ -243,7 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         for row_name in args.rows:
             for designs in design_samples(args):
                 for name, real_dir in targets:
-                    result = measure(rows[row_name], name, real_dir, args, Path(tmp), designs)
+                    try:
+                        result = measure(rows[row_name], name, real_dir, args, Path(tmp), designs)
+                    except InputError as error:
+                        print(f"real_transfer: {error}", file=sys.stderr)
+                        return 2
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
 
@@ -286,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             "training_seeds": args.seeds,
             "designs": args.designs,
             "design_draws": args.design_draws if args.designs else None,
+            "exemplars": str(args.exemplars) if args.exemplars else None,
+            "exemplar_weight": args.exemplar_weight if args.exemplars else None,
             "results": results,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n")
