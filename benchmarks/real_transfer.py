@@ -27,9 +27,9 @@ forms add. ``--designs K`` generates each script from K of its designs instead o
 drawn with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed.
 ``--exemplars DIR`` adds handwritten seeds to the one script scored (``--exemplar-weight``, the share
 of images drawn from them, as ``afro-mnist generate`` takes it; ``stand_in_seeds.py`` makes some
-from fonts drawn in hands' forms). The real
-images only score; they never reach generation or training. ``--json`` writes every number. Each
-model is scored as ``afro-mnist evaluate-real`` scores one (``generator.evaluation.realdata.score``).
+from fonts drawn in hands' forms). The real images only score; they never reach generation or
+training. ``--json`` writes every number. Each model is scored as ``afro-mnist evaluate-real``
+scores one (``generator.evaluation.realdata.score``).
 """
 
 from __future__ import annotations
