@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import random
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import albumentations as A
 import numpy as np
+from stand_in_seeds import design_sample  # this folder is on the path when a benchmark runs as a script
 
 import generator
 from generator.errors import InputError
@@ -107,8 +107,7 @@ def system_for(name: str, row: Row, designs: tuple[int, int] | None = None) -> N
     if not row.all_fonts:
         return dataclasses.replace(system, fonts=system.fonts[:1])
     if designs is not None and designs[0] < len(system.fonts):
-        count, draw = designs
-        kept = sorted(random.Random(draw).sample(range(len(system.fonts)), count))
+        kept = design_sample(len(system.fonts), *designs)
         return dataclasses.replace(system, fonts=tuple(system.fonts[i] for i in kept))
     return system
 

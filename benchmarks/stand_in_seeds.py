@@ -4,8 +4,8 @@
     python benchmarks/real_transfer.py --scripts latin --rows default --configs --exemplars build/stand_in
 
 Before any writer has drawn a script's digits, this measures what handwritten seeds could add: it
-takes K designs of a spec (a sample drawn with ``random.Random(draw)``, kept in spec order; the same
-sample as ``real_transfer.py --designs K --design-draws draw``) and writes each one's glyph of every
+takes K designs of a spec (``design_sample``: the sample ``real_transfer.py --designs K
+--design-draws draw`` takes) and writes each one's glyph of every
 class as a PNG, dark ink on white with a margin of a quarter of the glyph's larger side, into one
 folder per class name: the layout ``afro-mnist generate --exemplars`` reads. Fonts drawn in hands'
 forms (``examples/latin_handwriting``) stand in for writers; real drawings are rougher than any font,
@@ -29,12 +29,20 @@ from generator.registry import load_spec
 from generator.synthesis.fonts import render_glyph
 
 
+def design_sample(available: int, count: int, draw: int) -> list[int]:
+    """Indices of ``count`` of ``available`` designs, drawn with ``random.Random(draw)``, in spec order.
+
+    ``real_transfer.py --designs`` samples with it too, so both take the same designs.
+    """
+    return sorted(random.Random(draw).sample(range(available), count))
+
+
 def write_seeds(spec: Path, designs: int, draw: int, out: Path) -> int:
     """Writes the seed folders into ``out``, whole or not at all; returns how many designs they hold."""
     system = load_spec(spec)
     if designs > len(system.fonts):
         raise InputError(f"--designs {designs} is more than the {len(system.fonts)} designs of {spec}; pass fewer")
-    kept = sorted(random.Random(draw).sample(range(len(system.fonts)), designs))
+    kept = design_sample(len(system.fonts), designs, draw)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     try:
         for class_name, code_point in zip(system.class_names, system.code_points, strict=True):
