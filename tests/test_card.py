@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -340,3 +344,69 @@ def test_citation_file_is_valid_and_agrees_with_the_project():
     assert fields["repository-code"] == settings.SOURCE_URL
     assert fields["url"] == settings.dataset_url()
     assert fields["preferred-citation"]["url"] == settings.PAPER_URL
+
+
+# --- the rendered card, byte for byte, from fixed inputs --------------------------------------------------------
+
+# Fixed inputs of the golden card: seven configs' metadata (five built-in, one from a spec, one handwritten) and
+# their baselines, a changelog, shipped baselines and real-transfer results, all kept apart from the project's own
+# files, which change with every release. tests/data/card/README.md says where each came from.
+CARD_DATA = PROJECT_DIR / "tests" / "data" / "card"
+GOLDEN_CARD = CARD_DATA / "golden-card.md"
+
+
+@contextlib.contextmanager
+def card_fixture_sources(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The changelog and results the card quotes, replaced by the fixtures of the golden card."""
+    cached = (card.releases, card.shipped_baselines, card.shipped_real_transfer)
+    for function in cached:
+        function.cache_clear()
+    monkeypatch.setattr(card, "CHANGELOG", CARD_DATA / "CHANGELOG.md")
+    monkeypatch.setattr(card, "SHIPPED_BASELINES", CARD_DATA / "baselines.json")
+    monkeypatch.setattr(card, "SHIPPED_REAL_TRANSFER", CARD_DATA / "real_transfer.json")
+    try:
+        yield
+    finally:
+        for function in cached:
+            function.cache_clear()
+
+
+@pytest.fixture
+def fixed_card_sources(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with card_fixture_sources(monkeypatch):
+        yield
+
+
+def golden_records(folder: Path) -> list[card.ConfigRecord]:
+    """The golden card's configs; each generated one gets a folder whose first test shard has one row, label 0."""
+    records = []
+    for entry in json.loads((CARD_DATA / "records.json").read_text(encoding="utf-8")):
+        metadata = entry["metadata"]
+        config_folder = folder / metadata["config"]
+        config_folder.mkdir(parents=True)
+        shard = metadata["splits"]["test"]["shards"][0]["file"]
+        pq.write_table(pa.table({"label": pa.array([0], pa.int64())}), config_folder / shard)
+        records.append(card.ConfigRecord(metadata, entry["baseline"], config_folder))
+    return records
+
+
+def render_golden_card(folder: Path) -> str:
+    return card.render_card(golden_records(folder), repo_id="someone/afro_mnist")
+
+
+def test_card_renders_byte_for_byte_as_the_golden_file(tmp_path: Path, fixed_card_sources):
+    # A change to the card's wording or layout shows here as a diff to review; accept it by writing the new card:
+    # .venv/bin/python -c "from tests.test_card import update_golden_card; update_golden_card()"
+    rendered = render_golden_card(tmp_path)
+    assert rendered.splitlines() == GOLDEN_CARD.read_text(encoding="utf-8").splitlines()
+    assert rendered.encode("utf-8") == GOLDEN_CARD.read_bytes()
+
+
+def update_golden_card() -> None:
+    """Rewrites the golden card from the code as it stands (run by hand, after reading the diff)."""
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        card_fixture_sources(monkeypatch),
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        GOLDEN_CARD.write_text(render_golden_card(Path(folder)), encoding="utf-8")
