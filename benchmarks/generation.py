@@ -40,9 +40,9 @@ import cv2
 from generator.generate import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE, GenerateSettings, generate
 from generator.layout import read_metadata
 from generator.registry import builtin_systems, paper_configs
-from generator.synthesis.recipe import default_recipe, load_recipe, save_recipe
+from generator.synthesis.glyph import clearance
+from generator.synthesis.recipe import CLEARANCE_KEY, default_recipe, load_recipe, save_recipe
 from generator.synthesis.synthesizer import exemplar_canvases
-from generator.synthesis.transforms import CLEARANCE_KEY, clearance
 
 _state: dict = {}
 

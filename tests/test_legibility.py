@@ -12,22 +12,20 @@ import numpy as np
 import pytest
 
 from generator.evaluation.stats import summarise
+from generator.synthesis.glyph import clearance, structure, traced_structure
 from generator.synthesis.normalize import count_pieces, mnist_normalize, usual_pieces
-from generator.synthesis.recipe import default_recipe
-from generator.synthesis.sanitation import REPRESENTATIVES, Templates, structure_kept
-from generator.synthesis.synthesizer import Synthesizer, templates_for
-from generator.synthesis.transforms import (
+from generator.synthesis.recipe import (
     CLEARANCE_KEY,
     CoarseElastic,
     LeanAffine,
     LeanGridDistortion,
     PenStroke,
     StrokeGaps,
-    clearance,
+    default_recipe,
     strength,
-    structure,
-    traced_structure,
 )
+from generator.synthesis.sanitation import REPRESENTATIVES, Templates, structure_kept
+from generator.synthesis.synthesizer import Synthesizer, templates_for
 
 
 def canvas_with(draw) -> np.ndarray:

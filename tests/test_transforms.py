@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.synthesis.glyph import structure
 from generator.synthesis.normalize import ink_bounds
-from generator.synthesis.recipe import INGREDIENT_NAMES, PLAIN, build_recipe, default_recipe, load_recipe, save_recipe
-from generator.synthesis.sanitation import Templates
-from generator.synthesis.synthesizer import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
-from generator.synthesis.transforms import (
+from generator.synthesis.recipe import (
     CLEARANCE_KEY,
+    INGREDIENT_NAMES,
+    PLAIN,
     CoarseElastic,
     InkPressure,
     LeanAffine,
@@ -26,10 +26,15 @@ from generator.synthesis.transforms import (
     SolidInk,
     StrokeGaps,
     StrokeWarp,
-    nib,
-    stroke_field,
-    structure,
+    build_recipe,
+    default_recipe,
+    load_recipe,
+    save_recipe,
 )
+from generator.synthesis.recipe.pen.functional import nib
+from generator.synthesis.recipe.strokes.functional import stroke_field
+from generator.synthesis.sanitation import Templates
+from generator.synthesis.synthesizer import MAX_SANITATION_REDRAWS, Synthesizer, exemplar_canvases, templates_for
 
 
 def canvas_with(draw, size: tuple[int, int] = (64, 64)) -> np.ndarray:
@@ -353,6 +358,30 @@ def test_generate_takes_a_saved_recipe(tmp_path: Path, capsys):
     ):
         code, err = run_cli(capsys, *args, "--overwrite", "--recipe", str(bad))
         assert_one_line_error(code, err, bad.name, needle)
+
+
+def test_recipe_files_name_every_transform_as_they_did_before_the_recipe_package(tmp_path: Path):
+    """recipe.json names a transform ``generator.transforms.<class>`` wherever its module now is, so files saved
+    by 0.10.0 and earlier load, and the old module path still registers and gives the same classes."""
+    import generator.synthesis.recipe as recipe
+    import generator.synthesis.transforms as old
+
+    saved = A.to_dict(default_recipe())["transform"]["transforms"]
+    assert [step["__class_fullname__"] for step in saved] == [
+        f"generator.transforms.{type(t).__name__}" for t in default_recipe().transforms
+    ]
+    for name in ("PenStroke", "StrokeWarp", "OpenCorner", "LeanAffine", "CoarseElastic", "SolidInk", "StrokeGaps"):
+        assert getattr(old, name) is getattr(recipe, name)
+    # A step as 0.10.0 wrote it, by hand: the loader finds the class by its recipe name.
+    path = tmp_path / "old.json"
+    path.write_text(
+        '{"__version__": "2.0.8", "transform": {"__class_fullname__": "Compose", "p": 1.0, "transforms": ['
+        '{"__class_fullname__": "generator.transforms.SolidInk", "p": 1.0, "edge": [96.0, 160.0], '
+        '"softness": [64.0, 128.0]}]}}'
+    )
+    (step,) = load_recipe(path).transforms
+    assert isinstance(step, SolidInk)
+    assert step.edge == (96.0, 160.0)
 
 
 def tee() -> np.ndarray:

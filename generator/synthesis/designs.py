@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.synthesis.glyph import traced_structure
 from generator.synthesis.normalize import mnist_normalize, to_canvas
 from generator.synthesis.sanitation import MARGIN, SCRIBBLE_Z, STRUCTURE_TOLERANCE, Templates, robust_z
-from generator.synthesis.transforms import traced_structure
 
 # A robust spread is never taken as less than this much correlation, so that a script whose designs
 # agree almost perfectly does not flag a glyph for a small difference.

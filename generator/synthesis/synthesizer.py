@@ -15,17 +15,11 @@ import numpy as np
 from generator.errors import InputError
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_exemplars
+from generator.synthesis.glyph import GlyphShape, clearance, measure_glyph, structure
 from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.synthesis.plan import Chunk
+from generator.synthesis.recipe import CLEARANCE_KEY, PenStroke  # also registers the recipe's own transforms
 from generator.synthesis.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
-from generator.synthesis.transforms import (  # also registers the recipe's own transforms, to load it
-    CLEARANCE_KEY,
-    GlyphShape,
-    PenStroke,
-    clearance,
-    measure_glyph,
-    structure,
-)
 
 # A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
 _MAX_REDRAWS = 20
@@ -67,7 +61,7 @@ class Synthesizer:
         return self.canvases[source][label] if source < fonts else self.seeds[label][source - fonts]
 
     def shape(self, label: int, source: int) -> GlyphShape:
-        """The exemplar's clearance and structure (``generator.synthesis.transforms.measure_glyph``), measured once."""
+        """The exemplar's clearance and structure (``generator.synthesis.glyph.measure_glyph``), measured once."""
         key = (label, source)
         if key not in self._shapes:
             self._shapes[key] = measure_glyph(self.exemplar(label, source))

@@ -1,0 +1,65 @@
+"""The augmentation recipe: an albumentations pipeline, kept as data.
+
+The recipe works on the ``WORKING_SIZE`` canvas (white ink on black) before MNIST normalisation. It is saved
+beside every config it made with albumentations' own serialisation, so that anyone can reload it with
+``load_recipe(path)`` (or ``albumentations.load`` once this package is imported) and rerun it on an exemplar
+canvas.
+
+The package follows albumentations' own split: one sub-package per family of ingredients, each with its pure
+kernels on arrays (``functional.py``) apart from its transform classes and their ``InitSchema``
+(``transforms.py``):
+
+- ``pen``: one pen's line (``PenStroke``), solid ink (``SolidInk``), uneven ink (``InkPressure``) and gaps
+  where the pen skipped (``StrokeGaps``);
+- ``strokes``: each stroke varied on its own (``StrokeWarp``), loops left open at a sharp corner
+  (``OpenCorner``);
+- ``warps``: slant, rotation, aspect and scale (``LeanAffine``), uneven proportions (``LeanGridDistortion``),
+  elastic deformation (``CoarseElastic``).
+
+``core`` holds what they share (their names in ``recipe.json``, argument types, the glyph's strength),
+``ingredients`` the recipe built from them, ``serialization`` and ``checks`` how a recipe is saved, loaded
+and checked before a run. What a glyph is made of (its clearance and structure) is measured in
+``generator.synthesis.glyph``.
+"""
+
+from generator.synthesis.recipe.checks import check_recipe
+from generator.synthesis.recipe.core import CLEARANCE_KEY, RECIPE_NAMESPACE, strength
+from generator.synthesis.recipe.ingredients import (
+    INGREDIENT_NAMES,
+    INGREDIENTS,
+    PLAIN,
+    Ingredient,
+    build_recipe,
+    check_ingredients,
+    default_recipe,
+)
+from generator.synthesis.recipe.pen import InkPressure, PenStroke, SolidInk, StrokeGaps
+from generator.synthesis.recipe.serialization import MAX_DEPTH, load_recipe, save_recipe
+from generator.synthesis.recipe.strokes import OpenCorner, StrokeWarp
+from generator.synthesis.recipe.warps import CoarseElastic, LeanAffine, LeanGridDistortion
+
+__all__ = [
+    "CLEARANCE_KEY",
+    "INGREDIENTS",
+    "INGREDIENT_NAMES",
+    "MAX_DEPTH",
+    "PLAIN",
+    "RECIPE_NAMESPACE",
+    "CoarseElastic",
+    "Ingredient",
+    "InkPressure",
+    "LeanAffine",
+    "LeanGridDistortion",
+    "OpenCorner",
+    "PenStroke",
+    "SolidInk",
+    "StrokeGaps",
+    "StrokeWarp",
+    "build_recipe",
+    "check_ingredients",
+    "check_recipe",
+    "default_recipe",
+    "load_recipe",
+    "save_recipe",
+    "strength",
+]
