@@ -410,3 +410,15 @@ def update_golden_card() -> None:
         tempfile.TemporaryDirectory() as folder,
     ):
         GOLDEN_CARD.write_text(render_golden_card(Path(folder)), encoding="utf-8")
+
+
+def test_free_text_from_a_spec_cannot_break_the_cards_markdown(tmp_path: Path, fixed_card_sources):
+    records = golden_records(tmp_path)
+    tamil = next(r for r in records if r.name == "tamil")
+    tamil.metadata["fonts"][0]["family"] = "<b>Bold</b> | x\ny"
+    tamil.metadata["numeral_system"]["script"] = "Ta<i>mil"
+    text = card.render_card(records)
+    assert "| &lt;b&gt;Bold&lt;/b&gt; \\| x y | `lohit-tamil.ttf` |" in text
+    assert "### `tamil`: Ta&lt;i&gt;mil numerals" in text
+    assert "<b>" not in text
+    assert "<i>" not in text

@@ -3,7 +3,8 @@
 The generator's output folder is the Hub repository: one folder per config (shards, ``recipe.json``,
 ``metadata.json``, and ``baseline.json`` once a baseline has run), and at the root the files made here:
 
-- ``README.md``, the card, rendered from ``dataset_card.md`` and the metadata of every config;
+- ``README.md``, the card: the Jinja template ``dataset_card.md`` holds its words, and ``card_facts`` gathers what
+  it states from the metadata of every config, ``results/`` and ``CHANGELOG.md``;
 - ``sample-grids/<config>.png``, a grid of test images per config, which the card shows;
 - ``builder-script/afro_mnist.py``, the ``datasets`` builder, one folder down because ``datasets`` >= 4
   refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root, and beside it
@@ -18,13 +19,13 @@ import io
 import json
 import math
 import re
-import string
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import albumentations as A
+import jinja2
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -42,7 +43,7 @@ from generator.synthesis.normalize import mnist_normalize
 from generator.synthesis.recipe import default_recipe
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
-# The card's template and the builder script sit at the project's root, where readers look for them.
+# The card's template (Jinja) and the builder script sit at the project's root, where readers look for them.
 # The package reaches them through links in ``dataset_repository/``, which a built wheel stores as
 # copies, so an installed generator writes the same repository as a checkout does.
 _REPOSITORY_FILES = Path(__file__).parent.parent / "dataset_repository"
@@ -199,80 +200,114 @@ def _dataset_info_entry(record: ConfigRecord) -> dict:
     }
 
 
-# --- the card's body -------------------------------------------------------------------------------------------
+# --- the card's body: the facts the template words ---------------------------------------------------------------
 
 
 def render_card(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> str:
-    """The card, ``README.md``, for a repository holding ``records``.
+    """The card, ``README.md``, for a repository holding ``records``: ``dataset_card.md`` rendered with
+    ``card_facts``.
 
     Raises:
         ValueError: ``records`` is empty.
     """
     if not records:
         raise ValueError("a dataset card needs at least one config")
-    records = card_order(records)
+    return _card_template().render(card_facts(card_order(records), repo_id))
+
+
+def _card_template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(CARD_TEMPLATE.parent),
+        # A Markdown card, not HTML: free text is made safe for Markdown by the |md and |cell filters instead.
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters |= {
+        "md": _text,
+        "cell": _cell,
+        "join_and": lambda items: _join(list(items)),
+        "and_sep": _and_separator,
+        "code": lambda name: f"`{name}`",
+        "percent": _percent,
+        "bytes": _bytes,
+        "thousands": lambda count: "" if count is None else f"{count:,}",
+    }
+    return environment.get_template(CARD_TEMPLATE.name)
+
+
+def card_facts(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> dict:
+    """Everything ``dataset_card.md`` states, gathered from ``records`` (in card order) and the shipped files."""
     first = records[0].metadata
     height, width = first["image"]["shape"]
-    template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
-    return template.substitute(
-        yaml=yaml.safe_dump(card_metadata(records), sort_keys=False, allow_unicode=True, width=1000),
-        script_list=_join([_script_label(r) for r in records]),
-        image_size=f"{height}\N{MULTIPLICATION SIGN}{width}",
-        height=height,
-        width=width,
-        ink=first["image"]["ink"],
-        box=first["image"]["box"],
-        split_sizes=_split_sizes(records),
-        configs_table=_configs_table(records),
-        config_sections="\n\n".join(_config_section(r) for r in records),
-        repo_id=repo_id,
-        default_config=records[0].name,
-        builder_path=builder_path_in_repo(),
-        generation_table=_generation_table(records),
-        recipes=_recipes(records),
-        baselines=_baselines(records),
-        links=_links(repo_id),
-        default_choice=_default_choice(records, repo_id),
-        structure=_structure(records),
-        limitations=_limitations(records),
-        version=_version(records),
-        font_licences=_font_licences(records),
-        citation=builder_about()["citation"].strip(),
-    )
+    return {
+        "yaml": yaml.safe_dump(card_metadata(records), sort_keys=False, allow_unicode=True, width=1000),
+        "repo_id": repo_id,
+        "page": settings.dataset_url(repo_id),
+        "source_url": settings.SOURCE_URL,
+        "paper_url": settings.PAPER_URL,
+        "paper_arxiv_id": settings.PAPER_ARXIV_ID,
+        "image": {"height": height, "width": width, "ink": first["image"]["ink"], "box": first["image"]["box"]},
+        "image_size": f"{height}\N{MULTIPLICATION SIGN}{width}",
+        "split_sizes": _split_sizes(records),
+        "split_names": list(first["splits"]),
+        "configs": [_config_facts(r) for r in records],
+        "default": _default_facts(records),
+        "instance": _instance(records),
+        "transfer": _transfer_facts(),
+        "versions": _versions(records),
+        "recipes": _recipes(records),
+        "baselines": _baseline_facts(records),
+        "font_licences": _font_licences(records),
+        "builder_path": builder_path_in_repo(),
+        "citation": builder_about()["citation"].strip(),
+    }
 
 
-def _script_label(record: ConfigRecord) -> str:
-    system = record.metadata["numeral_system"]
-    return f"{_text(system['script'])} (`{record.name}`)"
-
-
-def _split_sizes(records: list[ConfigRecord]) -> str:
+def _split_sizes(records: list[ConfigRecord]) -> list[str] | None:
+    """``["60,000 train images", "10,000 test images"]`` when every config has those sizes, else None."""
     sizes = {tuple((split, info["num_examples"]) for split, info in r.metadata["splits"].items()) for r in records}
     if len(sizes) != 1:
-        return "a train and a test split (their sizes are in the table below)"
-    return _join([f"{count:,} {split} images" for split, count in sizes.pop()]) + (
-        " per config" if len(records) > 1 else ""
-    )
+        return None
+    return [f"{count:,} {split} images" for split, count in sizes.pop()]
 
 
-def _configs_table(records: list[ConfigRecord]) -> str:
-    rows = []
-    for r in records:
-        system, splits = r.metadata["numeral_system"], r.metadata["splits"]
-        rows.append(
-            [
-                f"`{r.name}`",
-                system["script"],
-                system.get("iso15924") or "",
-                ", ".join(system["languages"]),
-                " ".join(system["characters"]),
-                str(len(system["class_names"])),
-                *(f"{splits[split]['num_examples']:,}" if split in splits else "" for split in ("train", "test")),
-                _bytes(sum(info["download_size"] for info in splits.values())),
-            ]
+def _config_facts(record: ConfigRecord) -> dict:
+    metadata = record.metadata
+    system, splits = metadata["numeral_system"], metadata["splits"]
+    labels = [
+        {"index": i, "name": name, "character": character, "code_point": point}
+        | {split: str(info["examples_by_class"][name]) for split, info in splits.items() if "examples_by_class" in info}
+        for i, (name, character, point) in enumerate(
+            zip(system["class_names"], system["characters"], system["code_points"], strict=True)
         )
-    header = ["Config", "Script", "ISO 15924", "Languages (ISO 639)", "Numerals", "Classes", "Train", "Test"]
-    return _table([*header, "Download"], rows, align="lllllrrrr")
+    ]
+    return {
+        "name": record.name,
+        "handwritten": _is_handwritten(record),
+        "script": system["script"],
+        "script_label": f"{_text(system['script'])} (`{record.name}`)",
+        "iso15924": system.get("iso15924") or "",
+        "languages": system["languages"],
+        "characters": system["characters"],
+        "classes": len(system["class_names"]),
+        "labels": labels,
+        "labels_are_values": system["class_names"] == [str(i) for i in range(len(system["class_names"]))],
+        "has_zero": "0" in system["class_names"],
+        "sizes": {split: splits[split]["num_examples"] if split in splits else None for split in ("train", "test")},
+        "splits": splits,
+        "download_size": sum(info["download_size"] for info in splits.values()),
+        "grid": sample_grid_path(record.name),
+        "grid_rows": min(_GRID_ROWS, splits[_grid_split(metadata)]["examples_per_class"]),
+        "fonts": [font | {"licence": font_licence(font)} for font in metadata["fonts"]],
+        "collection": metadata.get("collection"),
+        "seed": metadata.get("seed"),
+        "generator": f"{metadata['generator']['name']} {metadata['generator']['version']}",
+        "recipe_id": _recipe_id(metadata),
+        "libraries": ", ".join(f"{name} {version}" for name, version in metadata["libraries"].items()),
+    }
 
 
 def _is_handwritten(record: ConfigRecord) -> bool:
@@ -280,150 +315,50 @@ def _is_handwritten(record: ConfigRecord) -> bool:
     return record.metadata.get("source") == "handwritten"
 
 
-def _handwritten_section(record: ConfigRecord) -> str:
-    system, splits = record.metadata["numeral_system"], record.metadata["splits"]
-    collection = record.metadata["collection"]
-    per_class = min(_GRID_ROWS, splits[_grid_split(record.metadata)]["examples_per_class"])
-    labels = _table(
-        ["Label", "Class name", "Glyph", "Code point", "Train", "Test"],
-        [
-            [str(i), name, char, point, *(str(splits[split]["examples_by_class"][name]) for split in ("train", "test"))]
-            for i, (name, char, point) in enumerate(
-                zip(system["class_names"], system["characters"], system["code_points"], strict=True)
-            )
-        ],
-        align="rlclrr",
-    )
-    writers = collection["writers"]
-    return "\n\n".join(
-        [
-            f"### `{record.name}`: {system['script']} numerals, handwritten",
-            f"![{per_class} test images per class of {record.name}, one column per class, label 0 on the left]"
-            f"({sample_grid_path(record.name)})",
-            labels,
-            f"Real handwriting, not generated: drawn with finger, pen or mouse on a web page (`afro-mnist collect`) "
-            f"between {collection['first_drawing'][:10]} and {collection['last_drawing'][:10]} by "
-            f"{writers['train'] + writers['test']} anonymous writers, and cleaned by a per-class anomaly model and "
-            f"a reviewer. Train and test are split by writer ({writers['train']} and {writers['test']}): no writer is "
-            f"in both. The writers agreed to publication under [{collection['licence']}]({collection['licence_url']}), "
-            "which applies to this config instead of the generated configs' licence. Classes are not balanced.",
-        ]
-    )
-
-
-def _config_section(record: ConfigRecord) -> str:
-    if _is_handwritten(record):
-        return _handwritten_section(record)
-    system = record.metadata["numeral_system"]
-    per_class = min(_GRID_ROWS, record.metadata["splits"][_grid_split(record.metadata)]["examples_per_class"])
-    labels = _table(
-        ["Label", "Class name", "Glyph", "Code point"],
-        [
-            [str(i), name, char, point]
-            for i, (name, char, point) in enumerate(
-                zip(system["class_names"], system["characters"], system["code_points"], strict=True)
-            )
-        ],
-        align="rlcl",
-    )
-    fonts = _table(
-        ["Font", "File", "Licence", "Subset of", "SHA-256"],
-        [
-            [font["family"], f"`{font['file']}`", licence.name, licence.source, f"`{font['sha256'][:12]}`"]
-            for font in record.metadata["fonts"]
-            for licence in [font_licence(font)]
-        ],
-    )
-    return "\n\n".join(
-        [
-            f"### `{record.name}`: {_text(system['script'])} numerals",
-            f"![Each class's glyph, then {per_class} test images per class of {record.name}, one column per class "
-            "headed by its class name, label 0 on the left]"
-            f"({sample_grid_path(record.name)})",
-            labels,
-            f"Drawn with {len(record.metadata['fonts'])} fonts:",
-            fonts,
-        ]
-    )
-
-
-def _generation_table(records: list[ConfigRecord]) -> str:
-    records = [r for r in records if not _is_handwritten(r)]
-    rows = [
-        [
-            f"`{r.name}`",
-            str(r.metadata["seed"]),
-            f"{r.metadata['generator']['name']} {r.metadata['generator']['version']}",
-            f"`{_recipe_id(r.metadata)}`",
-            ", ".join(f"{name} {version}" for name, version in r.metadata["libraries"].items()),
-        ]
-        for r in records
-    ]
-    return _table(["Config", "Seed", "Generator", "Recipe", "Libraries"], rows)
-
-
 def _recipe_id(metadata: dict) -> str:
     return metadata.get("recipe_sha256", "")[:12] or "recipe"
 
 
-def _recipes(records: list[ConfigRecord]) -> str:
-    """Each distinct recipe once: its steps, then the whole ``recipe.json`` folded away."""
+def _recipes(records: list[ConfigRecord]) -> list[dict]:
+    """Each distinct recipe once: its id, the configs that use it, its steps and its ``recipe.json``."""
     by_recipe: dict[str, list[ConfigRecord]] = {}
     for r in records:
-        if _is_handwritten(r):
-            continue
-        by_recipe.setdefault(json.dumps(r.metadata["recipe"], sort_keys=True), []).append(r)
-    blocks = []
-    for users in by_recipe.values():
-        metadata = users[0].metadata
-        steps = metadata["recipe"]["transform"]["transforms"]
-        lines = [f"Recipe `{_recipe_id(metadata)}`, used by {_join([f'`{r.name}`' for r in users])}:", ""]
-        lines += [f"{i}. `{step['__class_fullname__']}`, p = {step['p']}" for i, step in enumerate(steps, 1)]
-        lines += [
-            "",
-            "<details><summary>recipe.json</summary>",
-            "",
-            "```json",
-            json.dumps(metadata["recipe"], indent=2),
-            "```",
-            "",
-            "</details>",
-        ]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+        if not _is_handwritten(r):
+            by_recipe.setdefault(json.dumps(r.metadata["recipe"], sort_keys=True), []).append(r)
+    return [
+        {
+            "id": _recipe_id(users[0].metadata),
+            "users": [r.name for r in users],
+            "steps": [
+                {"name": step["__class_fullname__"], "p": step["p"]}
+                for step in users[0].metadata["recipe"]["transform"]["transforms"]
+            ],
+            "json": json.dumps(users[0].metadata["recipe"], indent=2),
+        }
+        for users in by_recipe.values()
+    ]
 
 
-def _baselines(records: list[ConfigRecord]) -> str:
+def _baseline_facts(records: list[ConfigRecord]) -> dict:
     found = {r.name: baseline_for(r) for r in records}
-    run = [r for r in records if found[r.name][0]]
-    if not run:
-        return "No baseline has been run yet."
-    rows = []
-    for r in run:
-        result, source = found[r.name]
-        rows.append(
-            [
-                f"`{r.name}`",
-                _percent(result.get("test_accuracy")),
-                _percent(result.get("paper_accuracy")),
-                str(result.get("epochs", "")),
-                str(result.get("seed", "")),
-                source,
-            ]
-        )
-    header = ["Config", "Test accuracy", "Paper's test accuracy", "Epochs", "Seed", "Measured on"]
-    text = _table(header, rows, align="lrrrrl")
-    shipped = [r for r in run if found[r.name][1] != _THIS_DATA]
-    if shipped:
-        text += (
-            f"\n\nRows measured on *identical data* come from `results/baselines.json` in the [generator's source]"
-            f"({settings.SOURCE_URL}): LeNet-5 trained by `afro-mnist baseline` on shards byte for byte the same as "
-            "these (same seed and sizes, from a generator version whose data the changelog calls unchanged)."
-        )
-    missing = [f"`{r.name}`" for r in records if not found[r.name][0]]
-    if missing:
-        text += f"\n\nNo baseline has been run yet for {_join(missing)}."
-    return text
+    rows = [
+        {
+            "config": r.name,
+            "test_accuracy": result.get("test_accuracy"),
+            "paper_accuracy": result.get("paper_accuracy"),
+            "epochs": str(result.get("epochs", "")),
+            "seed": str(result.get("seed", "")),
+            "source": source,
+        }
+        for r in records
+        for result, source in [found[r.name]]
+        if result
+    ]
+    return {
+        "rows": rows,
+        "shipped": any(row["source"] != _THIS_DATA for row in rows),
+        "missing": [r.name for r in records if not found[r.name][0]],
+    }
 
 
 _THIS_DATA = "this data"
@@ -541,111 +476,40 @@ def same_data_versions(version: str) -> set[str]:
     return next((set(group) for group in groups if version in group), {version})
 
 
-# --- the card's other sections -----------------------------------------------------------------------------------
+# --- the card's other facts --------------------------------------------------------------------------------------
 
 
-def _links(repo_id: str) -> str:
-    page = settings.dataset_url(repo_id)
-    return "\n".join(
-        [
-            f"- **Paper:** [Afro-MNIST: Synthetic generation of MNIST-style datasets for low-resource languages]"
-            f"({settings.PAPER_URL}) (Wu, Yang and Prabhu, 2020, arXiv:{settings.PAPER_ARXIV_ID})",
-            f"- **Source:** [the generator]({settings.SOURCE_URL}), the code that made every image here, with its "
-            "changelog and the results quoted below",
-            f"- **Homepage:** [{repo_id}]({page})",
-            f"- **Contact:** [the generator's issues]({settings.SOURCE_URL}/issues), or [this dataset's "
-            f"discussions]({page}/discussions)",
-        ]
-    )
-
-
-def _default_choice(records: list[ConfigRecord], repo_id: str) -> str:
+def _default_facts(records: list[ConfigRecord]) -> dict:
+    """The default config, and the baselines that say why it was chosen."""
     default = records[0].name
-    loads = f'`load_dataset("{repo_id}")` without a config name gives it'
-    if default != DEFAULT_CONFIG:
-        return f"`{default}` is this repository's default config: {loads}."
-    text = f"`{default}` is the default config: it opens this card, and {loads}."
     accuracies = {r.name: (baseline_for(r)[0] or {}).get("test_accuracy") for r in records}
-    if accuracies.get(default) is not None and accuracies.get("geez") is not None:
-        text += (
-            f" It was chosen as the most legible first example: LeNet-5 reads {_percent(accuracies[default])} of its "
-            f"test split, against {_percent(accuracies['geez'])} for `geez`, the paper's first config, whose numerals "
-            "differ only in a small sign between two horizontal bars (baselines below)."
-        )
-    else:
-        text += " It was chosen as the most legible first example, and, like MNIST, it has a zero."
-    return text
+    return {
+        "name": default,
+        "is_registry_default": default == DEFAULT_CONFIG,
+        "accuracy": accuracies.get(default),
+        "geez_accuracy": accuracies.get("geez"),
+    }
 
 
-def _structure(records: list[ConfigRecord]) -> str:
-    height, width = records[0].metadata["image"]["shape"]
-    parts = []
+def _instance(records: list[ConfigRecord]) -> dict | None:
+    """The first row of the first config with local shards, in the split its sample grid shows."""
     example = next((r for r in records if r.folder is not None), None)
-    if example is not None:
-        split = _grid_split(example.metadata)
-        table = pq.read_table(example.folder / example.metadata["splits"][split]["shards"][0]["file"])
-        label = int(table.column("label")[0].as_py())
-        system = example.metadata["numeral_system"]
-        character = system["characters"][label]
-        parts += [
-            f"### Data instances\n\nThe first row of `{example.name}`'s {split} split, as `load_dataset` gives it:",
-            "```text\n"
-            f"{{'image': <PIL.PngImagePlugin.PngImageFile image mode=L size={width}x{height}>, 'label': {label}}}\n"
-            "```",
-            f'Label {label} is class `"{system["class_names"][label]}"`, the numeral {character} '
-            f"({system['code_points'][label]}, {unicodedata.name(character, 'unnamed').title()}).",
-        ]
-    fields = _table(
-        ["Field", "Type", "Meaning"],
-        [
-            [
-                "`image`",
-                "`Image` (PNG bytes)",
-                f"{width}\N{MULTIPLICATION SIGN}{height} greyscale (mode L), {records[0].metadata['image']['ink']}",
-            ],
-            [
-                "`label`",
-                "`ClassLabel`",
-                'the class index, 0 first; `features["label"].names` maps it to the class name',
-            ],
-        ],
-    )
-    parts += ["### Data fields", fields]
-    odd = [r for r in records if r.metadata["numeral_system"]["class_names"] != [str(i) for i in range(_classes(r))]]
-    meaning = "In every config the labels run from 0 to the class count less one, in the label tables' order."
-    for r in odd:
-        system = r.metadata["numeral_system"]
-        names, characters = system["class_names"], system["characters"]
-        meaning += (
-            f' In `{r.name}` the label is not the numeral\'s value: label 0 is class `"{names[0]}"` '
-            f'({characters[0]}) and label {len(names) - 1} is class `"{names[-1]}"` ({characters[-1]})'
-            + (", since the script's numerals have no zero." if "0" not in names else ".")
-        )
-    parts.append(meaning)
-    splits = _table(
-        ["Config", *(split for split in records[0].metadata["splits"]), "Per class (train / test)"],
-        [
-            [
-                f"`{r.name}`",
-                *(f"{info['num_examples']:,}" for info in r.metadata["splits"].values()),
-                " / ".join(f"{info['examples_per_class']:,}" for info in r.metadata["splits"].values()),
-            ]
-            for r in records
-        ],
-        align="lrrr",
-    )
-    parts += [
-        "### Data splits",
-        splits,
-        "Train and test are drawn from disjoint random streams of the same recipe and the same fonts, with equal "
-        "counts per class. They share their styles, so the test split measures how well a model fits the recipe, "
-        "not how well it reads handwriting (see below).",
-    ]
-    return "\n\n".join(parts)
-
-
-def _classes(record: ConfigRecord) -> int:
-    return len(record.metadata["numeral_system"]["class_names"])
+    if example is None:
+        return None
+    split = _grid_split(example.metadata)
+    table = pq.read_table(example.folder / example.metadata["splits"][split]["shards"][0]["file"])
+    label = int(table.column("label")[0].as_py())
+    system = example.metadata["numeral_system"]
+    character = system["characters"][label]
+    return {
+        "config": example.name,
+        "split": split,
+        "label": label,
+        "class_name": system["class_names"][label],
+        "character": character,
+        "code_point": system["code_points"][label],
+        "character_name": unicodedata.name(character, "unnamed").title(),
+    }
 
 
 # How many of a script's classes the card names where a model trained on generated data reads real digits worst.
@@ -657,81 +521,50 @@ def _weakest(per_class: dict[str, float], count: int) -> list[tuple[str, float]]
     return sorted(per_class.items(), key=lambda item: item[1])[:count]
 
 
-def _limitations(records: list[ConfigRecord]) -> str:
-    fonts = {r.name: len(r.metadata["fonts"]) for r in records}
-    lines = [
-        "- **The images are synthetic.** No image was written by a hand: each is a typeset numeral, redrawn as one "
-        "pen's line and deformed by a seeded recipe. Its variety is bounded by the fonts "
-        f"({', '.join(f'{count} for `{name}`' for name, count in fonts.items())}) and by what the recipe imitates.",
-    ]
+def _transfer_facts() -> dict:
+    """What ``results/real_transfer.json`` measured with the default recipe on real handwriting."""
     transfer = shipped_real_transfer()
-    default_rows = [row for row in transfer["results"] if row["row"] == "default" and "real_accuracy" in row]
-    if default_rows:
-        measured = _join(
-            [
-                f"{row['script'].title()} at {_percent(row['real_accuracy'])} "
-                f"(generated test split: {_percent(row['synthetic_test_accuracy'])})"
-                for row in default_rows
-            ]
-        )
-        worst = [
-            f"{row['script'].title()}'s "
-            + _join([f'"{name}" ({_percent(acc)})' for name, acc in _weakest(per_class, WORST_SHOWN)])
-            for row in default_rows
+    rows = [row for row in transfer["results"] if row["row"] == "default" and "real_accuracy" in row]
+    return {
+        "rows": [row | {"script": row["script"].title()} for row in rows],
+        "worst": [
+            {"script": row["script"].title(), "classes": _weakest(per_class, WORST_SHOWN)}
+            for row in rows
             if (per_class := row.get("real_per_class")) and isinstance(per_class, dict)
-        ]
-        lines.append(
-            "- **High accuracy on the generated test split does not mean a model reads real handwriting.** "
-            "We could measure the gap only on scripts with real handwritten test sets, none of which is a config "
-            f"here: LeNet-5 trained on generated data alone read real handwritten {measured}"
-            + (f"; it is worst on {_join(worst)}" if worst else "")
-            + f". For Ge'ez the paper reports {_percent(builtin_systems()['geez'].paper_real_accuracy)} on real "
-            "handwriting for its own synthetic data. Figures from "
-            f"`results/real_transfer.json` in the [generator's source]({settings.SOURCE_URL}) (generator "
-            f"{transfer['generator_version']}, {transfer['train_size']:,} training images, seed {transfer['seed']})."
-        )
-    lines += [
-        "- **What to use it for:** trying MNIST code, models and teaching material on scripts without labelled "
-        "data, and pre-training before fine-tuning on real digits. Not as evidence that a model reads a script's "
-        "handwriting: test that on real handwriting.",
-        "- **Fonts decide the styles.** A class looks like its fonts' designs; a regional or personal way of writing "
-        "a numeral that no font has will not be in the data.",
-    ]
-    return "\n".join(lines)
+        ],
+        "geez_paper_real_accuracy": builtin_systems()["geez"].paper_real_accuracy,
+        "generator_version": transfer["generator_version"],
+        "train_size": transfer["train_size"],
+        "seed": transfer["seed"],
+    }
 
 
-def _version(records: list[ConfigRecord]) -> str:
+def _versions(records: list[ConfigRecord]) -> list[dict]:
+    """Each generator version that made a config: its configs, and its changelog entry's date and data bullets."""
     versions = list(dict.fromkeys(r.metadata["generator"]["version"] for r in records))
-    lines = []
+    facts = []
     for version in versions:
-        users = _join([f"`{r.name}`" for r in records if r.metadata["generator"]["version"] == version])
         entry = release(version)
-        if entry is None or entry.date is None:
-            lines.append(f"{users}: generator {version}, a development version not in the changelog.")
-            continue
-        changed = " ".join(entry.data) or "the changelog records no data change."
-        lines.append(
-            f"{users}: data version **{version}**, made by the generator released on {entry.date}. "
-            f"What changed in the data: {changed}"
+        facts.append(
+            {
+                "version": version,
+                "users": [r.name for r in records if r.metadata["generator"]["version"] == version],
+                "date": entry.date if entry else None,
+                "data": list(entry.data) if entry else [],
+            }
         )
-    lines.append(
-        f"The same version and seed always give the same bytes; the [changelog]({settings.SOURCE_URL}/blob/main/"
-        "CHANGELOG.md) "
-        "dates every version and says, for each, whether data made before it must be regenerated."
-    )
-    return "\n\n".join(lines)
+    return facts
 
 
-def _font_licences(records: list[ConfigRecord]) -> str:
+def _font_licences(records: list[ConfigRecord]) -> list[tuple[str, list[str]]]:
+    """Each licence of the fonts, with the font families under it, by licence."""
     families: dict[str, list[str]] = {}
     for r in records:
         for font in r.metadata["fonts"]:
             names = families.setdefault(font_licence(font).name, [])
             if font["family"] not in names:
                 names.append(font["family"])
-    return "\n".join(
-        f"- **{_text(licence)}**: {_text(', '.join(names))}" for licence, names in sorted(families.items())
-    )
+    return sorted(families.items())
 
 
 # --- font licences ---------------------------------------------------------------------------------------------
@@ -887,26 +720,27 @@ def write_repository_files(
     write_root_files(out, root_files(records, repo_id, systems), overwrite)
 
 
-# --- small formatting helpers ----------------------------------------------------------------------------------
-
-
-def _table(header: list[str], rows: list[list[str]], align: str = "") -> str:
-    """A Markdown table; ``align`` has one of ``l``, ``c``, ``r`` per column (default ``l``)."""
-    rules = {"l": "---", "c": ":---:", "r": "---:"}
-    align = align.ljust(len(header), "l")
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(_text(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+# --- small formatting helpers, the template's filters ------------------------------------------------------------
 
 
 def _text(text: str) -> str:
     """``text`` as one line of Markdown that holds no HTML: a name from a spec file or a font cannot break the card."""
-    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(str(text).split()).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cell(text: str) -> str:
+    """``text`` as a Markdown table cell."""
+    return _text(text).replace("|", "\\|")
 
 
 def _join(items: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _and_separator(loop: jinja2.runtime.LoopContext) -> str:
+    """What follows an item of a list written ``a, b and c``: ``", "``, ``" and "`` before the last, else nothing."""
+    return "" if loop.last else " and " if loop.revindex == 2 else ", "
 
 
 def _bytes(count: int) -> str:
