@@ -30,7 +30,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from generator.collect import i18n
 from generator.collect.drawing import CANVAS, SubmissionError, check_class, parse_submission, png_bytes
+from generator.collect.prompts import choose_class, writer_class_counts
 from generator.collect.settings import DEFAULT_GOAL, LICENCE, LICENCE_URL
 from generator.collect.storage import DECLINE_REASONS, Storage
 from generator.collect.web import (
@@ -55,21 +57,6 @@ _NAME_MAX, _EMAIL_MAX = 100, 254
 _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']{1,189}\.[A-Za-z]{2,24}")
 # Text a visitor types is a name or an address: markup and control characters have no place in it.
 _FORBIDDEN_TEXT = re.compile(r"[<>\"'`\\{}\x00-\x1f\x7f]")
-
-
-def choose_class(counts: Sequence[int], unknown: set[int], after: int | None, rng: random.Random) -> int | None:
-    """The class to ask for next: one of those the database holds fewest of.
-
-    Classes the visitor said they do not know are never asked again, and the class just shown is not
-    asked twice in a row unless it is the only one left. None when the visitor knows none.
-    """
-    candidates = [label for label in range(len(counts)) if label not in unknown]
-    if len(candidates) > 1 and after in candidates:
-        candidates.remove(after)
-    if not candidates:
-        return None
-    fewest = min(counts[label] for label in candidates)
-    return rng.choice([label for label in candidates if counts[label] == fewest])
 
 
 def numeral_png(system: NumeralSystem, label: int) -> bytes:
@@ -134,11 +121,14 @@ def create_app(
         known = session_of(request)
         session = known or new_session_id()
         consented = known is not None and await run_in_threadpool(storage.has_consented, known)
-        configs = [{"name": s.name, "script": s.script, "count": len(s.code_points)} for s in served.values()]
+        asked = request.query_params.get("lang")
+        remembered = request.cookies.get(i18n.LANGUAGE_COOKIE)
+        language = i18n.choose(asked, remembered, request.headers.get("accept-language", ""))
+        words = i18n.page_words(language, served.values())
         response = render(
             "draw.html",
+            **words,
             csrf=keys.csrf_token(session),
-            configs=configs,
             goal=goal,
             licence=LICENCE,
             licence_url=LICENCE_URL,
@@ -147,7 +137,11 @@ def create_app(
         )
         if known is None:
             set_session_cookie(response, request, session)
+        if asked is not None and asked.replace("_", "-").lower() == language.code.lower():
+            i18n.remember(response, request, language)
         response.headers["cache-control"] = "no-store"
+        response.headers["content-language"] = language.code
+        response.headers["vary"] = "Accept-Language, Cookie"
         return response
 
     async def numeral(request: Request) -> Response:
@@ -171,7 +165,8 @@ def create_app(
         system = served[config]
         counts = await run_in_threadpool(storage.class_counts, config, system.num_classes)
         drawn, unknown = await run_in_threadpool(storage.session_summary, session, config)
-        label = choose_class(counts, unknown, after, rng)
+        mine = await run_in_threadpool(writer_class_counts, storage, session, config, system.num_classes)
+        label = choose_class(counts, unknown, after, rng, mine)
         if label is None:
             return JSONResponse({"done": True, "drawn": drawn, "goal": goal})
         return JSONResponse(

@@ -30,7 +30,9 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
     autoescape=True,  # every value rendered into a page is escaped
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],  # _() and {% trans %}: the drawing page passes its language's gettext
 )
+TEMPLATES.install_null_translations()  # pages rendered without a language are in English, the msgids' language
 
 # The page loads nothing from anywhere but its own server: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = (

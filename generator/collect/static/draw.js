@@ -1,6 +1,7 @@
 // The drawing page: Pointer Events, so finger, pen and mouse all draw. No library, no build step.
 // A drawing is sent as strokes of points [x, y, t, pressure]: x and y on a square of CANVAS units,
 // t in milliseconds since the first point, pressure in 0..1 (0.5 where the device has none).
+// Every word the page shows comes from #messages, which the server fills in the page's language.
 "use strict";
 
 (function () {
@@ -9,7 +10,9 @@
   const GOAL = Number(body.dataset.goal);
   const MAX_STROKES = 40;
   const MAX_POINTS = 4000;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const RETRY_MS = 2000;
+  const words = JSON.parse(document.getElementById("messages").textContent);
+  let csrf = document.querySelector('meta[name="csrf-token"]').content;
 
   const pad = document.getElementById("pad");
   const ctx = pad.getContext("2d");
@@ -22,21 +25,96 @@
   let current = null;
   let start = null;
   let pointer = null;
+  let submission = null;
   let drawn = 0;
   let thanked = false;
+  let busy = false;
+  let deleteCode = null;
 
-  function say(text) { status.textContent = text; }
+  // "%(name)s" placeholders, as in the catalogue (Python's format, which Poedit checks).
+  function fmt(text, values) {
+    return text.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
 
-  async function post(path, data) {
-    const response = await fetch(path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(data),
-    });
+  function say(text, kind) {
+    status.textContent = text;
+    status.className = kind || "";
+  }
+
+  // A random id for one drawing, so that a post retried after a lost answer is stored once.
+  // crypto.getRandomValues works on plain http too (a classroom's LAN), unlike crypto.randomUUID.
+  function newSubmissionId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // What went wrong, as the writer's words say it: "restarted", "busy", "offline", "refused" or "server_error".
+  class PostFailure extends Error {
+    constructor(kind, detail) { super(detail || kind); this.kind = kind; }
+  }
+
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function freshToken() {
+    const response = await fetch("/api/token", { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) { return false; }
     const answer = await response.json().catch(() => ({}));
-    if (!response.ok) { throw new Error(answer.error || ("the server answered " + response.status)); }
-    return answer;
+    if (typeof answer.csrf !== "string") { return false; }
+    csrf = answer.csrf;
+    document.querySelector('meta[name="csrf-token"]').content = csrf;
+    return true;
+  }
+
+  async function postOnce(path, data) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(data),
+      });
+    } catch (error) {
+      throw new PostFailure("offline", error.message);
+    }
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) { return answer; }
+    if (response.status === 429) {
+      const failure = new PostFailure("busy", answer.error);
+      failure.retryAfter = Math.min(15, Number(response.headers.get("retry-after")) || 2);
+      throw failure;
+    }
+    // A stale token (a page older than the server's key), or a lost session: a fresh token may mend it.
+    if (["csrf", "no_session"].includes(answer.code) || (response.status === 403 && !answer.code)) {
+      throw new PostFailure("restarted", answer.error);
+    }
+    if (response.status === 401 || response.status === 403) { throw new PostFailure("refused", answer.error); }
+    if (response.status >= 500) { throw new PostFailure("server_error", answer.error); }
+    throw new PostFailure("refused", answer.error);
+  }
+
+  // One post, retried once when retrying can help: after a fresh token (a restarted server, a stale
+  // page), after a pause (too many posts at once, a dropped connection). The canvas is never touched here.
+  async function post(path, data) {
+    try {
+      return await postOnce(path, data);
+    } catch (failure) {
+      if (!(failure instanceof PostFailure) || failure.kind === "refused") { throw failure; }
+      if (failure.kind === "restarted") {
+        const renewed = await freshToken().catch(() => false);
+        if (!renewed) { throw failure; }
+      } else {
+        say(words[failure.kind], "problem"); // shown while the page waits, then replaced by the outcome
+        await wait(failure.retryAfter ? failure.retryAfter * 1000 : RETRY_MS);
+      }
+      return await postOnce(path, data);
+    }
+  }
+
+  function failed(error, fallback) {
+    const kind = error instanceof PostFailure ? error.kind : fallback;
+    say(words[kind] || words[fallback], "problem");
   }
 
   // --- the pad ---------------------------------------------------------------------------------------
@@ -70,9 +148,9 @@
       for (const point of stroke.slice(1)) { ctx.lineTo(point[0] * scale, point[1] * scale); }
       ctx.stroke();
     }
-    $("undo").disabled = strokes.length === 0;
-    $("clear").disabled = strokes.length === 0;
-    $("submit").disabled = strokes.length === 0;
+    $("undo").disabled = strokes.length === 0 || busy;
+    $("clear").disabled = strokes.length === 0 || busy;
+    $("submit").disabled = strokes.length === 0 || busy || prompt === null;
   }
 
   function pointCount() { return strokes.reduce((sum, stroke) => sum + stroke.length, 0); }
@@ -92,12 +170,13 @@
   }
 
   pad.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0 || current !== null || strokes.length >= MAX_STROKES || pointCount() >= MAX_POINTS) { return; }
+    if (event.button !== 0 || current !== null || busy || strokes.length >= MAX_STROKES || pointCount() >= MAX_POINTS) { return; }
     event.preventDefault();
     pad.setPointerCapture(event.pointerId);
     if (pointer === null) { pointer = ["mouse", "pen", "touch"].includes(event.pointerType) ? event.pointerType : "mouse"; }
     current = { id: event.pointerId, points: [toPoint(event)] };
     strokes.push(current.points);
+    submission = null; // a changed drawing is a new submission
     redraw();
   });
 
@@ -125,6 +204,7 @@
     current = null;
     start = null;
     pointer = null;
+    submission = null;
     redraw();
   }
 
@@ -135,85 +215,162 @@
     $("progress").value = Math.min(drawn, GOAL);
   }
 
+  function numberName(className) {
+    // Class names are the numbers' values ("0" .. "10"); the catalogue has them in words.
+    const value = /^\d+$/.test(className) ? Number(className) : -1;
+    const word = value >= 0 && value < words.numbers.length ? words.numbers[value] : "";
+    return word && word !== className ? word + " (" + className + ")" : className;
+  }
+
+  function showPrompt(answer) {
+    const script = words.scripts[answer.config] || answer.script;
+    const number = numberName(answer.class_name);
+    $("numeral").src = answer.image;
+    $("numeral").dataset.className = answer.class_name;
+    $("numeral").alt = fmt(words.numeral_alt, { script: script, number: answer.class_name });
+    $("numeral-text").textContent = fmt(words.prompt, { script: script, number: number });
+    $("numeral-text").title = answer.code_point;
+  }
+
+  function showFinished() {
+    prompt = null;
+    $("drawing").hidden = true;
+    $("finished").hidden = false;
+    say("");
+  }
+
   async function nextPrompt() {
     const after = prompt && prompt.config === config ? "&after=" + prompt.label : "";
-    const response = await fetch("/api/prompt?config=" + encodeURIComponent(config) + after, { credentials: "same-origin" });
-    const answer = await response.json();
-    if (!response.ok) { say(answer.error || "The server did not answer; reload the page."); return; }
-    drawn = answer.drawn;
-    showCount();
-    if (answer.done) {
-      prompt = null;
-      say("That is every numeral you know of this script. Thank you!");
+    let response;
+    try {
+      response = await fetch("/api/prompt?config=" + encodeURIComponent(config) + after, { credentials: "same-origin" });
+    } catch (error) {
+      say(words.offline, "problem");
       return;
     }
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) { say(words.server_error, "problem"); return; }
+    drawn = answer.drawn;
+    showCount();
+    if (answer.done) { showFinished(); return; }
+    $("finished").hidden = true;
+    if ($("thanks").hidden) { $("drawing").hidden = false; }
     prompt = answer;
-    $("numeral").src = answer.image;
-    $("numeral").alt = answer.script + " numeral " + answer.class_name;
-    $("numeral-name").textContent = answer.class_name;
-    $("numeral-info").textContent = "(" + answer.script + ", " + answer.code_point + ")";
+    showPrompt(answer);
     reset();
   }
 
   async function submit() {
-    if (!prompt || strokes.length === 0) { return; }
-    $("submit").disabled = true;
+    if (!prompt || strokes.length === 0 || busy) { return; }
+    busy = true;
+    redraw();
+    if (submission === null) { submission = newSubmissionId(); }
     try {
       const answer = await post("/api/drawing", {
         config: prompt.config, label: prompt.label, pointer: pointer || "mouse", strokes: strokes,
+        submission: submission,
       });
       drawn = answer.drawn;
       showCount();
-      say(encouragement(drawn));
+      say(encouragement(drawn), "saved");
       if (drawn >= GOAL && !thanked) { thank(); }
+      busy = false;
       await nextPrompt();
     } catch (error) {
-      say("Not saved: " + error.message);
+      failed(error, "server_error");
+    } finally {
+      busy = false;
       redraw();
     }
   }
 
   function encouragement(count) {
-    if (count === 1) { return "Saved. Your first numeral!"; }
-    if (count % 10 === 0) { return "Saved. " + count + " numerals: wonderful!"; }
-    if (count === Math.floor(GOAL / 2)) { return "Saved. Halfway there!"; }
-    return "Saved. " + count + " so far, thank you.";
+    if (count === 1) { return words.saved_first; }
+    if (count % 10 === 0) { return fmt(words.saved_tens, { count: count }); }
+    if (count === Math.floor(GOAL / 2)) { return words.saved_half; }
+    return fmt(words.saved, { count: count });
   }
 
   async function decline(reason) {
-    if (!prompt) { return; }
+    if (!prompt || busy) { return; }
+    busy = true;
     try {
       await post("/api/decline", { config: prompt.config, label: prompt.label, reason: reason });
-      say(reason === "unknown" ? "No problem: that one will not be asked again." : "Skipped.");
+      say(reason === "unknown" ? words.unknown_noted : words.skipped);
+      busy = false;
       await nextPrompt();
-    } catch (error) { say(error.message); }
+    } catch (error) {
+      failed(error, "answer_failed");
+    } finally {
+      busy = false;
+      redraw();
+    }
   }
 
-  function thank() {
+  async function thank() {
     thanked = true;
     $("thanks-count").textContent = String(drawn);
     $("drawing").hidden = true;
     $("thanks").hidden = false;
+    if (deleteCode === null) {
+      // The code shown at consent is gone after a reload: the server makes a fresh one (the old one stops working).
+      try { deleteCode = (await post("/api/delete-code", {})).delete_code; } catch (error) { deleteCode = null; }
+    }
+    $("delete-code").textContent = deleteCode || "";
+  }
+
+  async function deleteDrawings(path, data) {
+    try {
+      const answer = await post(path, data);
+      say(fmt(words.deleted, { count: answer.deleted }), "saved");
+      return answer;
+    } catch (error) {
+      if (error instanceof PostFailure && error.kind === "refused") { say(words.no_such_code, "problem"); }
+      else { failed(error, "answer_failed"); }
+      return null;
+    }
   }
 
   // --- wiring -----------------------------------------------------------------------------------------
 
+  function chosenAge() {
+    const checked = document.querySelector('input[name="age"]:checked');
+    return checked ? checked.value : null;
+  }
+  for (const radio of document.querySelectorAll('input[name="age"]')) {
+    radio.addEventListener("change", () => { $("agree").disabled = chosenAge() === null; });
+  }
+  $("agree").disabled = chosenAge() === null;
+
   $("agree").addEventListener("click", async () => {
+    if (chosenAge() === null || busy) { return; }
+    busy = true;
+    $("agree").disabled = true;
     try {
-      await post("/api/consent", {});
+      const answer = await post("/api/consent", { basis: chosenAge() });
+      deleteCode = answer.delete_code || null;
+      say("");
+      busy = false;
       begin();
-    } catch (error) { say(error.message); }
+    } catch (error) {
+      say(words.consent_failed, "problem");
+    } finally {
+      busy = false;
+      $("agree").disabled = chosenAge() === null;
+    }
   });
-  $("undo").addEventListener("click", () => { strokes.pop(); redraw(); });
+  $("undo").addEventListener("click", () => { strokes.pop(); submission = null; redraw(); });
   $("clear").addEventListener("click", reset);
   $("submit").addEventListener("click", submit);
   $("skip").addEventListener("click", () => decline("skip"));
   $("unknown").addEventListener("click", () => decline("unknown"));
-  $("more").addEventListener("click", () => { $("thanks").hidden = true; $("drawing").hidden = false; resize(); });
+  $("more").addEventListener("click", () => { $("thanks").hidden = true; $("drawing").hidden = prompt === null; resize(); });
   for (const button of document.querySelectorAll(".script")) {
     button.addEventListener("click", () => {
       config = button.dataset.config;
       for (const other of document.querySelectorAll(".script")) { other.classList.toggle("chosen", other === button); }
+      $("finished").hidden = true;
+      $("drawing").hidden = false;
       nextPrompt();
     });
   }
@@ -221,14 +378,28 @@
     event.preventDefault();
     try {
       await post("/api/contact", { name: $("contact-name").value, email: $("contact-email").value });
-      $("contact-status").textContent = "Thank you, noted.";
-    } catch (error) { $("contact-status").textContent = error.message; }
+      $("contact-status").textContent = words.contact_thanks;
+    } catch (error) {
+      $("contact-status").textContent = error instanceof PostFailure && error.kind === "refused" ? words.contact_refused : (words[error.kind] || words.answer_failed);
+    }
+  });
+  $("delete-mine").addEventListener("click", async () => {
+    if (!window.confirm(words.confirm_delete)) { return; }
+    const answer = await deleteDrawings("/api/delete", {});
+    if (answer !== null) { drawn = 0; showCount(); }
+  });
+  $("delete-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("delete-input").value.trim();
+    if (!code || !window.confirm(words.confirm_delete)) { return; }
+    await deleteDrawings("/api/delete-with-code", { code: code });
   });
   window.addEventListener("resize", resize);
 
   function begin() {
     $("consent").hidden = true;
     $("drawing").hidden = false;
+    $("scripts").hidden = document.querySelectorAll(".script").length < 2;
     document.querySelector(".script").classList.add("chosen");
     resize();
     nextPrompt();
