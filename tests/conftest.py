@@ -17,7 +17,7 @@ from generator.layout import format_code_point
 from generator.registry import NumeralSystem, builtin_systems
 from generator.repository.card import write_repository_files
 
-# The checkout's root: afro_mnist.py and dataset_card.md sit there.
+# The checkout's root: afro_mnist.py and CHANGELOG.md sit there.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Small enough for a fast suite, large enough for two shards per split and several chunks.

@@ -73,10 +73,15 @@ def test_root_files_are_written_where_the_script_check_cannot_see_them(repositor
         assert (repository / "builder-script" / name).read_bytes() == (PROJECT_DIR / name).read_bytes()
 
 
-def test_the_package_reads_the_card_and_builder_kept_at_the_project_root():
+def test_the_cards_template_is_a_file_of_the_package():
+    assert card.CARD_TEMPLATE.is_relative_to(Path(generator.__file__).parent)
+    assert card.CARD_TEMPLATE.is_file()
+    assert not card.CARD_TEMPLATE.is_symlink(), "a file, so that an editor that rewrites links cannot fork it"
+
+
+def test_the_package_reads_the_builder_kept_at_the_project_root():
     # Through links inside the package, so that a built wheel carries them too.
     packaged_files = {
-        card.CARD_TEMPLATE: "dataset_card.md",
         card.BUILDER_SCRIPT: "afro_mnist.py",
         card.BUILDER_DATA: "afro_mnist.json",
     }
@@ -422,3 +427,24 @@ def test_free_text_from_a_spec_cannot_break_the_cards_markdown(tmp_path: Path, f
     assert "### `tamil`: Ta&lt;i&gt;mil numerals" in text
     assert "<b>" not in text
     assert "<i>" not in text
+
+
+def card_section(text: str, heading: str) -> str:
+    """The body of the card's ``## heading``, up to the next ``## `` heading."""
+    return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_version_keeps_the_changelogs_lists_and_links_its_paths(tmp_path: Path, fixed_card_sources):
+    version = card_section(render_golden_card(tmp_path), "Version")
+    assert not re.search(r"\S - \*\*", version), "no bullet is joined into a paragraph"
+    assert "\n\n- No change: the same seed gives 0.9.0's shards.\n- A second bullet" in version
+    assert "\n  - **Solid ink.**" in version, "nested bullets stay nested"
+    assert f"([docs/results.md]({settings.SOURCE_URL}/blob/main/docs/results.md))" in version
+    assert "(docs/results.md)" not in version, "a path of the source is a link, not dead text on the Hub"
+
+
+def test_source_links_leave_links_and_other_paths_alone():
+    assert card.source_links("see [x](docs/a.md) and a/docs/x.md") == "see [x](docs/a.md) and a/docs/x.md"
+    assert card.source_links("in `results/ablation.json`.") == (
+        f"in [`results/ablation.json`]({settings.SOURCE_URL}/blob/main/results/ablation.json)."
+    )

@@ -3,8 +3,8 @@
 The generator's output folder is the Hub repository: one folder per config (shards, ``recipe.json``,
 ``metadata.json``, and ``baseline.json`` once a baseline has run), and at the root the files made here:
 
-- ``README.md``, the card: the Jinja template ``dataset_card.md`` holds its words, and ``card_facts`` gathers what
-  it states from the metadata of every config, ``results/`` and ``CHANGELOG.md``;
+- ``README.md``, the card: the Jinja template ``templates/dataset_card.md`` holds its words, and ``card_facts``
+  gathers what it states from the metadata of every config, ``results/`` and ``CHANGELOG.md``;
 - ``sample-grids/<config>.png``, a grid of test images per config, which the card shows;
 - ``builder-script/afro_mnist.py``, the ``datasets`` builder, one folder down because ``datasets`` >= 4
   refuses to load a folder ``afro_mnist`` that has ``afro_mnist.py`` at its root, and beside it
@@ -43,11 +43,12 @@ from generator.synthesis.normalize import mnist_normalize
 from generator.synthesis.recipe import default_recipe
 from generator.synthesis.tiling import FRAME, GAP, GREY, labelled_png, tile
 
-# The card's template (Jinja) and the builder script sit at the project's root, where readers look for them.
-# The package reaches them through links in ``dataset_repository/``, which a built wheel stores as
+# The card's words: a Jinja template beside this module, which reads as the card it renders.
+CARD_TEMPLATE = Path(__file__).parent / "templates" / "dataset_card.md"
+# The builder script sits at the project's root, where readers look for it. The package reaches it, and the
+# changelog and results the card quotes, through links in ``dataset_repository/``, which a built wheel stores as
 # copies, so an installed generator writes the same repository as a checkout does.
 _REPOSITORY_FILES = Path(__file__).parent.parent / "dataset_repository"
-CARD_TEMPLATE = _REPOSITORY_FILES / "dataset_card.md"
 BUILDER_SCRIPT = _REPOSITORY_FILES / "afro_mnist.py"
 # Beside the builder script and published with it: the citation and licence it and the card state, and its folder.
 BUILDER_DATA = BUILDER_SCRIPT.with_suffix(".json")
@@ -300,7 +301,7 @@ def _config_facts(record: ConfigRecord) -> dict:
         "splits": splits,
         "download_size": sum(info["download_size"] for info in splits.values()),
         "grid": sample_grid_path(record.name),
-        "grid_rows": min(_GRID_ROWS, splits[_grid_split(metadata)]["examples_per_class"]),
+        "grid_rows": min(_GRID_ROWS, _most_per_class(splits[_grid_split(metadata)])),
         "fonts": [font | {"licence": font_licence(font)} for font in metadata["fonts"]],
         "collection": metadata.get("collection"),
         "seed": metadata.get("seed"),
@@ -308,6 +309,11 @@ def _config_facts(record: ConfigRecord) -> dict:
         "recipe_id": _recipe_id(metadata),
         "libraries": ", ".join(f"{name} {version}" for name, version in metadata["libraries"].items()),
     }
+
+
+def _most_per_class(split: dict) -> int:
+    """The most images any class has in a split: a handwritten split may lack a class, a generated one never does."""
+    return max(split.get("examples_by_class", {}).values(), default=split["examples_per_class"])
 
 
 def _is_handwritten(record: ConfigRecord) -> bool:
@@ -428,12 +434,14 @@ class Release:
     Attributes:
         version: as ``generator.__version__`` spells it, or ``Unreleased``.
         date: ``YYYY-MM-DD``, or None for the unreleased entry.
-        data: the bullets of its ``### Data`` section, what changed in the data.
+        data: the bullets of its ``### Data`` section, what changed in the data, each on one line.
+        data_markdown: that section as written, nested lists and paragraphs kept.
     """
 
     version: str
     date: str | None
     data: tuple[str, ...]
+    data_markdown: str = ""
 
     @property
     def data_unchanged(self) -> bool:
@@ -451,10 +459,16 @@ def releases() -> tuple[Release, ...]:
     entries = []
     for heading, following in zip(headings, [*headings[1:], None], strict=True):
         body = text[heading.end() : following.start() if following else len(text)]
-        data = re.search(r"^### Data\n(.*?)(?=^### |\Z)", body, re.MULTILINE | re.DOTALL)
+        # The section ends at the next heading, or at the link definitions that close the changelog.
+        data = re.search(r"^### Data\n(.*?)(?=^### |^\[[^\]]+\]: |\Z)", body, re.MULTILINE | re.DOTALL)
         bullets = re.split(r"^- ", data[1], flags=re.MULTILINE)[1:] if data else []
         entries.append(
-            Release(heading["version"], heading["date"], tuple(" ".join(b.split()) for b in bullets if b.strip()))
+            Release(
+                heading["version"],
+                heading["date"],
+                tuple(" ".join(b.split()) for b in bullets if b.strip()),
+                data[1].strip() if data else "",
+            )
         )
     return tuple(entries)
 
@@ -550,10 +564,28 @@ def _versions(records: list[ConfigRecord]) -> list[dict]:
                 "version": version,
                 "users": [r.name for r in records if r.metadata["generator"]["version"] == version],
                 "date": entry.date if entry else None,
-                "data": list(entry.data) if entry else [],
+                "data": source_links(entry.data_markdown) if entry else "",
             }
         )
     return facts
+
+
+# A path of the generator's source named in its changelog (``docs/results.md``, ``results/ablation.json``), bare or
+# in backticks; on the Hub such a path is dead text, so the card links it to the source repository.
+_SOURCE_PATH = re.compile(
+    r"(?<![\w/\[])(?<!\]\()(?P<tick>`?)(?P<path>(?:docs|results|benchmarks|examples|generator|scripts|tests)/[\w./#-]*\w)"
+    r"(?P=tick)(?![\w/\]])"
+)
+
+
+def source_links(markdown: str) -> str:
+    """``markdown`` with every path of the generator's source made a link into the source repository."""
+
+    def link(match: re.Match[str]) -> str:
+        tick, path = match["tick"], match["path"]
+        return f"[{tick}{path}{tick}]({settings.SOURCE_URL}/blob/main/{path})"
+
+    return _SOURCE_PATH.sub(link, markdown)
 
 
 def _font_licences(records: list[ConfigRecord]) -> list[tuple[str, list[str]]]:
@@ -625,9 +657,11 @@ def sample_grid(record: ConfigRecord, system: NumeralSystem | None = None) -> by
     rows = [
         [
             np.asarray(Image.open(io.BytesIO(images[int(column[row])]["bytes"].as_py())).convert("L"))
+            if row < len(column)
+            else None  # a class missing from this split (a handwritten config with few writers): a grey cell
             for column in firsts
         ]
-        for row in range(min(len(column) for column in firsts))
+        for row in range(max(len(column) for column in firsts))
     ]
     samples = tile(rows)
     centres = [GAP + row * (FRAME + GAP) + FRAME / 2 for row in range(len(rows))]
