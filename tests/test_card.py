@@ -448,3 +448,13 @@ def test_source_links_leave_links_and_other_paths_alone():
     assert card.source_links("in `results/ablation.json`.") == (
         f"in [`results/ablation.json`]({settings.SOURCE_URL}/blob/main/results/ablation.json)."
     )
+
+
+def test_right_to_left_numerals_show_zero_first_in_the_configs_table(tmp_path: Path, fixed_card_sources):
+    rows = {row.split(" | ")[0]: row for row in card_section(render_golden_card(tmp_path), "Configs").splitlines()}
+    isolate, pop = "\N{LEFT-TO-RIGHT ISOLATE}", "\N{POP DIRECTIONAL ISOLATE}"
+    for config in ("nko", "adlam"):
+        characters = builtin_systems()[config].characters
+        assert " ".join(f"{isolate}{c}{pop}" for c in characters) in rows[f"| `{config}`"]
+    assert " ".join(builtin_systems()["vai"].characters) in rows["| `vai`"], "left-to-right numerals as they are"
+    assert isolate not in rows["| `vai`"]

@@ -228,6 +228,7 @@ def _card_template() -> jinja2.Template:
     )
     environment.filters |= {
         "md": _text,
+        "ltr": _isolated,
         "cell": _cell,
         "join_and": lambda items: _join(list(items)),
         "and_sep": _and_separator,
@@ -765,6 +766,18 @@ def _text(text: str) -> str:
 def _cell(text: str) -> str:
     """``text`` as a Markdown table cell."""
     return _text(text).replace("|", "\\|")
+
+
+# Bidirectional classes that a left-to-right line would reorder: N'Ko's and Adlam's digits are right-to-left letters.
+_RIGHT_TO_LEFT = {"R", "AL", "AN"}
+
+
+def _isolated(character: str) -> str:
+    """``character`` between LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE if it is written right to left, so that
+    a row of such numerals shows 0 to 9 from the left as the table means, not 9 to 0; other characters as they are."""
+    if any(unicodedata.bidirectional(c) in _RIGHT_TO_LEFT for c in character):
+        return f"\N{LEFT-TO-RIGHT ISOLATE}{character}\N{POP DIRECTIONAL ISOLATE}"
+    return character
 
 
 def _join(items: list[str]) -> str:
