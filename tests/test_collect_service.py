@@ -103,7 +103,7 @@ def test_concurrent_submissions_lose_nothing(tmp_path: Path, vai: NumeralSystem,
 
     def client(index: int, port: int, deadline: float) -> None:
         visitor = Visitor(port)
-        assert visitor.post("/api/consent", {})[0] == 200
+        assert visitor.post("/api/consent", {"basis": "16_or_older"})[0] == 200
         for number in range(DRAWINGS_EACH):
             if time.monotonic() > deadline:
                 failures.append(f"client {index} ran past the deadline")
@@ -155,7 +155,7 @@ def test_serve_draw_review_export_generate(tmp_path: Path, vai: NumeralSystem, c
     with server_process([*cli, "serve", "--configs", "vai", "--db", str(db)]) as (port, log):
         for writer in range(4):
             visitor = Visitor(port)
-            assert visitor.post("/api/consent", {})[0] == 200
+            assert visitor.post("/api/consent", {"basis": "16_or_older"})[0] == 200
             rng = np.random.default_rng(writer)
             for label in range(10):
                 strokes = draw_numeral(vai, label, rng, font=writer % len(vai.fonts))
@@ -163,7 +163,7 @@ def test_serve_draw_review_export_generate(tmp_path: Path, vai: NumeralSystem, c
                 assert visitor.post("/api/drawing", body)[0] == 200
             visitor.close()
         vandal = Visitor(port)
-        vandal.post("/api/consent", {})
+        vandal.post("/api/consent", {"basis": "parent_or_teacher"})
         status, answer = vandal.post(
             "/api/drawing",
             {"config": "vai", "label": 7, "pointer": "mouse", "strokes": scribble(np.random.default_rng(9))},

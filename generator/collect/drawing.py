@@ -2,17 +2,21 @@
 
 The page draws on a square canvas of ``CANVAS`` units a side, whatever its size on screen, and sends
 
-    {"config": "geez", "label": 3, "pointer": "touch",
+    {"config": "geez", "label": 3, "pointer": "touch", "submission": "5f0c...",
      "strokes": [[[x, y, t, pressure], ...], ...]}
 
 with x and y in ``0 .. CANVAS``, t in milliseconds since the drawing's first point, and pressure in
-``0 .. 1``. ``parse_submission`` refuses anything else with a ``SubmissionError`` that names the field.
+``0 .. 1``. ``submission`` (optional) is an id the page makes for each drawing, 8 to 64 letters, digits,
+``-`` or ``_``: posting the same one again returns the first post's answer and stores nothing. ``parse_submission``
+refuses anything else with a ``SubmissionError`` that names the field, hostile JSON included (nesting
+too deep for the parser, numbers too long to convert).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import cv2
@@ -33,6 +37,7 @@ POINTER_TYPES = ("mouse", "pen", "touch")
 PNG_SIZE = 256
 PEN_WIDTH = 28  # canvas units
 _SUBMISSION_KEYS = {"config", "label", "pointer", "strokes"}
+SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class SubmissionError(ValueError):
@@ -45,6 +50,24 @@ class Submission:
     label: int
     pointer: str
     strokes: list[list[list[float]]]
+    submission: str | None = None
+
+
+def load_json(body: bytes) -> object:
+    """``json.loads``, with every way hostile JSON can fail turned into a ``SubmissionError``.
+
+    Besides malformed text: nesting deeper than the parser's recursion (``[`` 100,000 times) and an
+    integer of more than Python's 4,300 digits are refused here; a long integer that does parse is
+    refused later, by the field's own check.
+    """
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SubmissionError(f"body is not JSON ({exc.__class__.__name__})") from None
+    except RecursionError:
+        raise SubmissionError("body is not JSON (nested too deeply)") from None
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise SubmissionError("body is not JSON (a number too long)") from None
 
 
 def parse_submission(body: bytes, systems: dict[str, NumeralSystem]) -> Submission:
@@ -54,12 +77,14 @@ def parse_submission(body: bytes, systems: dict[str, NumeralSystem]) -> Submissi
         SubmissionError: malformed JSON, an unknown config or class, too many strokes or points, a
             coordinate, time or pressure out of range.
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SubmissionError(f"body is not JSON ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict) or set(data) != _SUBMISSION_KEYS:
-        raise SubmissionError(f"body must be an object with exactly the keys {sorted(_SUBMISSION_KEYS)}")
+    data = load_json(body)
+    if not isinstance(data, dict) or set(data) - {"submission"} != _SUBMISSION_KEYS:
+        raise SubmissionError(
+            f"body must be an object with exactly the keys {sorted(_SUBMISSION_KEYS)}, and optionally submission"
+        )
+    submission = data.get("submission")
+    if submission is not None and not (isinstance(submission, str) and SUBMISSION_ID.fullmatch(submission)):
+        raise SubmissionError("submission must be 8 to 64 letters, digits, - or _")
     config, label = check_class(data["config"], data["label"], systems)
     pointer = data["pointer"]
     if pointer not in POINTER_TYPES:
@@ -76,7 +101,7 @@ def parse_submission(body: bytes, systems: dict[str, NumeralSystem]) -> Submissi
         if total > MAX_POINTS:
             raise SubmissionError(f"a drawing holds at most {MAX_POINTS} points")
         clean.append([_point(point) for point in stroke])
-    return Submission(config, label, pointer, clean)
+    return Submission(config, label, pointer, clean, submission)
 
 
 def check_class(config: object, label: object, systems: dict[str, NumeralSystem]) -> tuple[str, int]:
@@ -92,7 +117,10 @@ def _point(point: object) -> list[float]:
     if not isinstance(point, list) or len(point) != 4:
         raise SubmissionError("each point must be [x, y, t, pressure]")
     for value in point:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SubmissionError("point values must be finite numbers")
+        # An integer such as 1 followed by 400 zeros is too large for a float: math.isfinite would raise.
+        if (isinstance(value, int) and abs(value) > 10**15) or not math.isfinite(value):
             raise SubmissionError("point values must be finite numbers")
     x, y, t, pressure = point
     if not (0 <= x <= CANVAS and 0 <= y <= CANVAS):

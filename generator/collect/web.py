@@ -42,7 +42,9 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin: the page's own posts carry its Origin and Referer (with no-referrer, Chromium sends
+    # "Origin: null" on form posts, which an origin check must refuse); other sites learn nothing.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
@@ -68,27 +70,49 @@ class Limits:
     address_burst: int = 120
 
 
-class Refused(Exception):
-    """A request the server turns down: a 4xx status and the reason, which is logged and returned."""
+# A refused request's answer is ``{"error": reason in English, "code": one of these}``: the page shows
+# its own words for the code, in the writer's language, and the reason is for logs and developers.
+ERROR_CODES = {
+    "bad_request": "the request is malformed (the reason says how)",
+    "too_large": "the request body is over the size limit",
+    "no_session": "no session cookie: the page must be reloaded",
+    "csrf": "the page's token is missing or stale: fetch a fresh one from /api/token and post again",
+    "cross_site": "the request came from another site",
+    "consent_first": "the visitor has not agreed yet",
+    "rate_limited": "too many requests: wait a moment (Retry-After says how long) and post again",
+    "not_found": "no such thing",
+    "unauthorized": "no reviewer login",
+    "method": "the method is not allowed here",
+}
+_DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method", 413: "too_large"}
 
-    def __init__(self, status: int, reason: str):
+
+class Refused(Exception):
+    """A request the server turns down: a 4xx status, the reason (logged and returned) and an ``ERROR_CODES`` code."""
+
+    def __init__(self, status: int, reason: str, code: str | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.code = code or _DEFAULT_CODES.get(status, "bad_request")
+        if self.code not in ERROR_CODES:
+            raise ValueError(f"error code {self.code!r} is not one of {sorted(ERROR_CODES)}")
 
 
 def refuse_response(request: Request, exc: Exception) -> Response:
     """The one log line and the 4xx answer for a refused request."""
     assert isinstance(exc, Refused)
     log_refusal(request.method, request.url.path, exc.status, exc.reason)
-    return JSONResponse({"error": exc.reason}, status_code=exc.status)
+    headers = {"retry-after": "10"} if exc.status == 429 else None
+    return JSONResponse({"error": exc.reason, "code": exc.code}, status_code=exc.status, headers=headers)
 
 
 def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own 4xx (no such page, wrong method) gets the same one line and a JSON answer."""
     assert isinstance(exc, HTTPException)
     log_refusal(request.method, request.url.path, exc.status_code, str(exc.detail))
-    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    code = _DEFAULT_CODES.get(exc.status_code, "bad_request")
+    return JSONResponse({"error": exc.detail, "code": code}, status_code=exc.status_code, headers=exc.headers)
 
 
 def log_refusal(method: str, path: str, status: int, reason: str) -> None:
@@ -150,7 +174,7 @@ class Guard:
     async def _too_large(self, scope: Scope, send: Send) -> None:
         reason = f"request body over {self.max_body} bytes"
         log_refusal(scope["method"], scope["path"], 413, reason)
-        await JSONResponse({"error": reason}, status_code=413)(scope, _no_body, send)
+        await JSONResponse({"error": reason, "code": "too_large"}, status_code=413)(scope, _no_body, send)
 
 
 async def _no_body() -> Message:
@@ -181,10 +205,15 @@ class RateLimiter:
 
 
 class Secrets:
-    """Per-process keys: for CSRF tokens bound to a session, and for hashing client addresses."""
+    """The server's keys: for CSRF tokens bound to a session, and for hashing client addresses.
 
-    def __init__(self) -> None:
-        self._csrf_key = secrets.token_bytes(32)
+    The CSRF key is ``csrf_key`` when given (``Storage.key``: kept in the database, so that a restart
+    leaves every open page's token valid), else random for the life of the process. The address key
+    always lives in memory only.
+    """
+
+    def __init__(self, csrf_key: bytes | None = None) -> None:
+        self._csrf_key = csrf_key or secrets.token_bytes(32)
         self._address_key = secrets.token_bytes(32)
 
     def csrf_token(self, session: str) -> str:
@@ -192,19 +221,55 @@ class Secrets:
 
     def check_csrf(self, request: Request, session: str, token: str | None = None) -> None:
         """Refuses a state-changing request without the session's token, or sent from another site."""
-        if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
-            raise Refused(403, "cross-site request")
-        origin = request.headers.get("origin")
-        if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host", ""):
-            raise Refused(403, "request from another origin")
+        check_same_origin(request)
         given = token if token is not None else request.headers.get("x-csrf-token", "")
         if not hmac.compare_digest(given.encode(), self.csrf_token(session).encode()):
-            raise Refused(403, "missing or wrong CSRF token; reload the page")
+            raise Refused(403, "missing or wrong CSRF token; reload the page", "csrf")
 
     def address_key(self, request: Request) -> str:
         """The client's address, hashed with a key that never leaves memory: usable for limits only."""
         host = request.client.host if request.client else ""
         return hmac.new(self._address_key, host.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuses a request that a browser says came from another site.
+
+    A browser names a post's source in up to three headers; each one present must say this server:
+
+    - ``Sec-Fetch-Site`` (set by the browser, never by a page's script): ``same-origin`` or ``none``;
+    - ``Origin``: this server's host (scheme aside: a TLS proxy in front speaks http to us). ``null`` is
+      an opaque origin (a sandboxed frame, a ``data:`` page, or a page sent with ``no-referrer``): it
+      passes only when ``Sec-Fetch-Site`` or ``Referer`` vouch for this server;
+    - ``Referer``: consulted only when ``Origin`` is ``null``.
+
+    A client that sends none of them (curl, a script) is not a browser that another site could steer;
+    the CSRF token, bound to the session, still has to be right.
+    """
+    host = request.headers.get("host", "")
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise Refused(403, f"{fetch_site} request", "cross_site")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if origin != "null":
+        if _host_of(origin) != host:
+            raise Refused(403, "request from another origin", "cross_site")
+        return
+    if fetch_site == "same-origin":
+        return
+    referer = request.headers.get("referer")
+    if referer is not None and _host_of(referer) == host:
+        return
+    raise Refused(403, "request from an opaque origin (Origin: null) that nothing vouches for", "cross_site")
+
+
+def _host_of(url: str) -> str:
+    """``host[:port]`` of an absolute URL; empty when it is not one."""
+    if "://" not in url:
+        return ""
+    return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
 
 
 def session_of(request: Request) -> str | None:
