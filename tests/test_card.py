@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import re
@@ -458,3 +459,19 @@ def test_right_to_left_numerals_show_zero_first_in_the_configs_table(tmp_path: P
         assert " ".join(f"{isolate}{c}{pop}" for c in characters) in rows[f"| `{config}`"]
     assert " ".join(builtin_systems()["vai"].characters) in rows["| `vai`"], "left-to-right numerals as they are"
     assert isolate not in rows["| `vai`"]
+
+
+def test_every_python_name_the_card_quotes_exists(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    steps = re.findall(r"^\d+\. `([\w.]+)`, p = ", text, flags=re.MULTILINE)
+    assert "generator.synthesis.recipe.strokes.transforms.OpenCorner" in steps, "a class where it is defined"
+    assert "generator.transforms.OpenCorner" not in steps, "not the name recipe.json saves it under"
+    quoted = set(steps) | set(re.findall(r"`(generator\.[\w.]+)[`(]", text))
+    for name in quoted:
+        module, _, attribute = name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attribute), f"the card names {name}, which does not exist"
+
+
+def test_transform_path_of_albumentations_and_unknown_steps():
+    assert card.transform_path("ElasticTransform") == "albumentations.ElasticTransform"
+    assert card.transform_path("mypackage.MyTransform") == "mypackage.MyTransform"

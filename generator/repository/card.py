@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from albumentations.core.serialization import SERIALIZABLE_REGISTRY
 from PIL import Image
 
 from generator import settings
@@ -337,13 +338,29 @@ def _recipes(records: list[ConfigRecord]) -> list[dict]:
             "id": _recipe_id(users[0].metadata),
             "users": [r.name for r in users],
             "steps": [
-                {"name": step["__class_fullname__"], "p": step["p"]}
+                {"name": transform_path(step["__class_fullname__"]), "p": step["p"]}
                 for step in users[0].metadata["recipe"]["transform"]["transforms"]
             ],
             "json": json.dumps(users[0].metadata["recipe"], indent=2),
         }
         for users in by_recipe.values()
     ]
+
+
+def transform_path(saved_name: str) -> str:
+    """Where the class of a recipe step is defined, from the name ``recipe.json`` saved it under.
+
+    albumentations saves its own transforms by class name (``ElasticTransform``) and the generator's under a name
+    that outlives the modules they move between (``generator.transforms.PenStroke``); both load through
+    albumentations' registry of transforms, which knows each one's class. A name the registry lacks (a transform of
+    a package that is not imported) is given as saved.
+    """
+    transform = SERIALIZABLE_REGISTRY.get(saved_name)
+    if transform is None:
+        return saved_name
+    if transform.__module__.split(".")[0] == "albumentations":
+        return f"albumentations.{transform.__name__}"
+    return f"{transform.__module__}.{transform.__name__}"
 
 
 def _baseline_facts(records: list[ConfigRecord]) -> dict:
