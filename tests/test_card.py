@@ -475,3 +475,12 @@ def test_every_python_name_the_card_quotes_exists(tmp_path: Path, fixed_card_sou
 def test_transform_path_of_albumentations_and_unknown_steps():
     assert card.transform_path("ElasticTransform") == "albumentations.ElasticTransform"
     assert card.transform_path("mypackage.MyTransform") == "mypackage.MyTransform"
+
+
+def test_configs_the_paper_did_not_have_say_so_and_the_homepage_is_the_source(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    rows = {row.split(" | ")[0]: row.split(" | ") for row in card_section(text, "Baselines").splitlines() if row}
+    assert rows["| `adlam`"][2] == rows["| `medefaidrin`"][2] == "\N{EN DASH}, not in the paper"
+    assert rows["| `geez`"][2] == "99.92%"
+    assert f"- **Homepage:** [the generator's source]({settings.SOURCE_URL})" in text
+    assert "- **Homepage:** [someone/afro_mnist]" not in text, "not the Hub page the card is on"
