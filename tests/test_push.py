@@ -317,7 +317,7 @@ def test_local_shards_that_do_not_match_their_metadata_stop_the_push(capsys, hub
 def test_a_card_the_hub_refuses_stops_the_push(capsys, hub, build: Path):
     hub.card_errors = ['"task_ids" must be one of the known task ids']
     code, _, err = push(capsys, hub, build)
-    assert_one_line_error(code, err, "refused the card", "task_ids", "generator/repository/card.py")
+    assert_one_line_error(code, err, "refused the card", "task_ids", "card.py")
     assert hub.commits == []
 
 

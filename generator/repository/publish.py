@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, get_session, get_token
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, RepoFile, get_token
 from huggingface_hub.errors import (
     HfHubHTTPError,
     HFValidationError,
@@ -64,15 +64,18 @@ from generator.layout import (
     sha256_file,
 )
 from generator.repository.card import ConfigRecord, read_config, root_files
+from generator.repository.hub_client import HubCall, HubTimeout, HubTooLarge
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
-    from httpx2 import Timeout, TimeoutException, TransportError
+    from httpx2 import TimeoutException, TransportError
 except ImportError:
-    from httpx import Timeout, TimeoutException, TransportError
+    from httpx import TimeoutException, TransportError
 
 DEFAULT_ENDPOINT = settings.HUB_ENDPOINT
-# Seconds a request may wait for the Hub; huggingface_hub's own client would wait for ever.
+# Seconds, wall clock, that each call to the Hub may take, its retries included (huggingface_hub has no such limit).
 DEFAULT_TIMEOUT = settings.PUSH_TIMEOUT_S
+# The most bytes a config's metadata.json or baseline.json read back from the Hub may have (they are a few KB).
+REMOTE_JSON_MAX_BYTES = 4 * 2**20
 _REMOTE_METADATA = re.compile(rf"([a-z0-9_]+)/{re.escape(METADATA_FILE)}")
 
 
@@ -378,8 +381,8 @@ class _Hub:
         self.timeout = target.timeout
 
     def check_write_access(self) -> None:
-        with self._errors("checking the token"):
-            who = self.api.whoami()
+        with self._errors("checking the token") as call:
+            who = call.run(self.api.whoami)
         auth = who.get("auth") if isinstance(who, dict) else None
         token = auth.get("accessToken", {}) if isinstance(auth, dict) else None
         if not isinstance(token, dict):
@@ -393,8 +396,8 @@ class _Hub:
 
     def head_commit(self) -> str:
         """The commit the push builds on; the commit fails if the branch moves on meanwhile."""
-        with self._errors("looking up the repository"):
-            info = self.api.dataset_info(self.repo_id, revision=self.revision)
+        with self._errors("looking up the repository") as call:
+            info = call.run(self.api.dataset_info, self.repo_id, revision=self.revision)
         if not isinstance(info.sha, str) or not re.fullmatch(r"[0-9a-f]{40}", info.sha):
             raise self._malformed("looking up the repository", "no commit id (sha) in its answer")
         if self.private and not info.private:
@@ -402,9 +405,12 @@ class _Hub:
         return info.sha
 
     def list_files(self, commit: str) -> dict[str, RepoFile]:
-        with self._errors("listing the repository"):
+        def listing() -> dict[str, RepoFile]:  # the pages are fetched as the listing is read, so read it here
             entries = self.api.list_repo_tree(self.repo_id, repo_type="dataset", revision=commit, recursive=True)
             return {entry.path: entry for entry in entries if isinstance(entry, RepoFile)}
+
+        with self._errors("listing the repository") as call:
+            return call.run(listing)
 
     def remote_config(self, name: str, commit: str, remote_files: dict[str, RepoFile]) -> ConfigRecord:
         """A config already on the Hub, read from its ``metadata.json`` (and ``baseline.json``, if any)."""
@@ -413,9 +419,14 @@ class _Hub:
             for file in (METADATA_FILE, BASELINE_FILE):
                 if f"{name}/{file}" not in remote_files:
                     continue
-                with self._errors(f"reading config {name!r} from the Hub"):
-                    path = self.api.hf_hub_download(
-                        self.repo_id, f"{name}/{file}", repo_type="dataset", revision=commit, cache_dir=cache
+                with self._errors(f"reading config {name!r} from the Hub", REMOTE_JSON_MAX_BYTES) as call:
+                    path = call.run(
+                        self.api.hf_hub_download,
+                        self.repo_id,
+                        f"{name}/{file}",
+                        repo_type="dataset",
+                        revision=commit,
+                        cache_dir=cache,
                     )
                 try:
                     documents[file] = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -438,8 +449,9 @@ class _Hub:
         names = ", ".join(record.name for record in records)
         seeds = ", ".join(sorted({str(record.metadata["seed"]) for record in records}))
         hub_operations = [operation.to_hub() for operation in operations]
-        with self._errors("committing"):
-            info = self.api.create_commit(
+        with self._errors("committing") as call:
+            info = call.run(
+                self.api.create_commit,
                 self.repo_id,
                 hub_operations,
                 commit_message=f"Publish {names} (afro-mnist {generator.__version__})",
@@ -452,12 +464,31 @@ class _Hub:
         return info.pr_url or info.commit_url
 
     @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Turns the Hub client's exceptions into one-line errors (the printer redacts the token from them)."""
+    def _errors(self, action: str, max_bytes: int | None = None) -> Iterator[HubCall]:
+        """A HubCall within ``--timeout``; its failures become one-line errors (the printer redacts the token)."""
         endpoint, repo = self.api.endpoint, self.repo_id
-        get_session().timeout = Timeout(self.timeout)  # the shared client huggingface_hub sends every request with
+        call = HubCall(self.timeout, max_bytes)
         try:
-            yield
+            try:
+                yield call
+            except PublishError:
+                raise
+            except Exception as exc:
+                if call.expired and not isinstance(exc, HubTooLarge):
+                    raise HubTimeout(str(exc)) from None  # whatever a request cut short by the deadline raised
+                raise
+        except HubTimeout:
+            outcome = (
+                f"the commit may still land, so look at {endpoint}/datasets/{repo} before pushing again"
+                if any("/commit/" in url for method, url in call.sent if method == "POST")
+                else "nothing was committed; try again later, or raise --timeout"
+            )
+            raise PublishError(
+                f"the Hub at {endpoint} did not finish {action} within --timeout {self.timeout:g} s"
+                f"{call.retry_note()}; {outcome}"
+            ) from None
+        except HubTooLarge as exc:
+            raise self._malformed(action, f"an answer of {exc.size:,} bytes or more, over {exc.limit:,}") from None
         except RevisionNotFoundError:
             raise PublishError(
                 f"--revision {self.revision} does not exist in {repo}; create the branch first "
@@ -485,7 +516,7 @@ class _Hub:
             detail = (exc.server_message or "").strip().splitlines()[:1]
             raise PublishError(
                 f"the Hub at {endpoint} answered HTTP {status} while {action}"
-                f"{': ' + detail[0][:200] if detail else ''}; try again later"
+                f"{': ' + detail[0][:200] if detail else ''}{call.retry_note()}; try again later"
             ) from None
         except OfflineModeIsEnabled:
             raise PublishError("HF_HUB_OFFLINE is set, so nothing can be sent; unset it to push") from None
@@ -493,19 +524,24 @@ class _Hub:
             cause = exc.__cause__ or exc
             if isinstance(cause, TimeoutException) or isinstance(exc, TimeoutException):
                 raise PublishError(
-                    f"the Hub at {endpoint} did not answer within {self.timeout:g} s while {action}; nothing was "
-                    "committed; try again later, or raise --timeout"
+                    f"the Hub at {endpoint} did not answer within {self.timeout:g} s while {action}"
+                    f"{call.retry_note()}; nothing was committed; try again later, or raise --timeout"
                 ) from None
             raise PublishError(
-                f"cannot reach the Hub at {endpoint} while {action} ({type(cause).__name__}); "
+                f"cannot reach the Hub at {endpoint} while {action} ({type(cause).__name__}){call.retry_note()}; "
                 "check the network, or --endpoint / HF_ENDPOINT"
+            ) from None
+        except OSError as exc:  # huggingface_hub's own check that a download arrived whole, among others
+            raise PublishError(
+                f"the Hub at {endpoint} broke off while {action} ({type(exc).__name__}: {exc}){call.retry_note()}; "
+                "try again later"
             ) from None
         except ValueError as exc:
             # create_commit has the Hub validate the card's YAML first, and raises this if it is refused.
             if "README.md" in str(exc) and not isinstance(exc, json.JSONDecodeError):
                 detail = " ".join(line.strip("- ") for line in str(exc).splitlines())
                 raise PublishError(
-                    f"the Hub refused the card ({detail}); fix dataset_card.md or generator/repository/card.py"
+                    f"the Hub refused the card ({detail}); fix repository/templates/dataset_card.md or card.py"
                 ) from None
             raise self._malformed(action, f"{type(exc).__name__}: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:
