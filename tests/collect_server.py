@@ -31,9 +31,9 @@ def wait_until_up(url: str, timeout: float = 20) -> None:
 
 
 @contextmanager
-def serving(app, probe: str = "/static/style.css") -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serves ``app`` on a free port of 127.0.0.1; yields its base URL."""
-    port = free_port()
+def serving(app, probe: str = "/static/style.css", port: int | None = None) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serves ``app`` on ``port`` (default: a free one) of 127.0.0.1; yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

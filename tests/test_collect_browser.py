@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +21,11 @@ from playwright.sync_api import expect
 from generator.collect.app import create_app
 from generator.collect.drawing import CANVAS
 from generator.collect.review import create_review_app
-from generator.collect.storage import Storage, contacts, declines
+from generator.collect.storage import Storage, contacts, declines, drawings
 from generator.collect.web import Limits
-from generator.registry import NumeralSystem
+from generator.registry import NumeralSystem, resolve
 from tests.collect_drawings import draw_numeral
-from tests.collect_server import serving
+from tests.collect_server import free_port, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -239,4 +240,188 @@ def test_review_page_refuses_without_the_token(browser, tmp_path: Path, vai: Num
         page.goto(base + "/review?show=all")
         assert page.locator("img[src='/review/drawing/1.png']").count() == 1
         page.close()
+    storage.close()
+
+
+# --- languages, layout, and failures a writer meets ----------------------------------------------------------
+
+
+def draw_a_stroke(page) -> None:  # type: ignore[no-untyped-def]
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(*to_screen(box, 500, 150))
+    page.mouse.down()
+    page.mouse.move(*to_screen(box, 500, 850), steps=8)
+    page.mouse.up()
+
+
+def test_french_page_on_a_phone(browser, site, vai: NumeralSystem):
+    base, _storage = site
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="fr-FR"
+    )  # Chromium sends Accept-Language: fr-FR
+    page = context.new_page()
+    page.goto(base + "/")
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.get_attribute("html", "dir") == "ltr"
+    expect(page.locator("#agree")).to_have_text("J\u2019accepte, je veux dessiner")
+    agree(page, tap=True)
+    label = prompted_label(page, vai)
+    words = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"]
+    expect(page.locator("#numeral-text")).to_have_text(f"Dessinez ce chiffre vaï : {words[label]} ({label})")
+    expect(page.locator("#submit")).to_have_text("Terminé")
+    # The glyph is the largest thing in the prompt: the Latin digit is ordinary text beside it.
+    glyph = page.locator("#numeral").bounding_box()
+    text_size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('numeral-text')).fontSize)")
+    assert glyph["height"] > 4 * text_size
+    # The picker is on the page, each language in its own name; choosing one is remembered.
+    page.tap("nav.languages a[hreflang=en]")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(base + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    context.close()
+
+
+def test_right_to_left_page_on_a_phone(browser, site, vai: NumeralSystem):
+    base, _storage = site
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(base + "/?lang=nqo")
+    assert (page.get_attribute("html", "lang"), page.get_attribute("html", "dir")) == ("nqo", "rtl")
+    agree(page, tap=True)
+    prompted_label(page, vai)
+    # Mirrored: the glyph sits at the right of its prompt, and Undo to the right of Done.
+    glyph, text = page.locator("#numeral").bounding_box(), page.locator("#numeral-text").bounding_box()
+    assert glyph["x"] > text["x"]
+    assert page.locator("#undo").bounding_box()["x"] > page.locator("#submit").bounding_box()["x"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_status_and_done_on_screen_on_a_laptop_and_a_landscape_phone(browser, tmp_path: Path, vai: NumeralSystem):
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    with serving(create_app(storage, [vai, *resolve(["geez"])])) as base:
+        for width, height, touch in ((1280, 800, False), (844, 390, True)):
+            context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch)
+            page = context.new_page()
+            page.goto(base + "/")
+            agree(page)
+            prompted_label(page, vai)
+            draw_a_stroke(page)
+            page.click("#submit")
+            expect(page.locator("#status")).to_have_text("Saved. Your first numeral!")
+            for element in ("#status", "#submit", "#pad", "#numeral"):
+                box = page.locator(element).bounding_box()
+                assert box["y"] >= 0, (width, height, element, box)
+                assert box["y"] + box["height"] <= height, (width, height, element, box)
+                assert box["x"] >= 0, (width, height, element, box)
+                assert box["x"] + box["width"] <= width, (width, height, element, box)
+            context.close()
+    storage.close()
+
+
+def test_every_numeral_unknown_ends_with_a_message(browser, site, vai: NumeralSystem):
+    base, storage = site
+    page = browser.new_page()
+    page.goto(base + "/")
+    agree(page)
+    for _ in range(vai.num_classes):
+        prompted_label(page, vai)
+        page.click("#unknown")
+        expect(page.locator("#status")).to_have_text("No problem: that one will not be asked again.")
+    expect(page.locator("#finished")).to_be_visible()
+    expect(page.locator("#finished h2")).to_have_text("That was every numeral of this script")
+    assert not page.is_visible("#pad")
+    assert not page.is_visible("#submit")
+    assert storage.count(declines) == vai.num_classes
+    page.close()
+
+
+def test_a_refused_consent_says_so_where_it_can_be_seen(browser, site):
+    base, _storage = site
+    page = browser.new_page()
+    page.goto(base + "/")
+    page.route("**/api/consent", lambda route: route.fulfill(status=500, body="{}"))
+    page.check("input[name=age][value='16_or_older']")
+    page.click("#agree")
+    expect(page.locator("#status")).to_have_text("That did not work. Please tap the button again in a moment.")
+    assert page.is_visible("#status")
+    assert page.is_visible("#consent")
+    page.close()
+
+
+def test_a_busy_server_keeps_the_drawing_and_retries_once(browser, site, vai: NumeralSystem):
+    base, storage = site
+    page = browser.new_page()
+    page.goto(base + "/")
+    agree(page)
+    prompted_label(page, vai)
+    draw_a_stroke(page)
+    refusals = []
+
+    def busy_once(route) -> None:  # type: ignore[no-untyped-def]
+        if not refusals:
+            refusals.append(route.request.post_data)
+            route.fulfill(
+                status=429,
+                headers={"retry-after": "1", "content-type": "application/json"},
+                body='{"error": "too many requests; wait a moment", "code": "rate_limited"}',
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/drawing", busy_once)
+    page.click("#submit")
+    expect(page.locator("#status")).to_have_text("Saved. Your first numeral!")
+    assert len(refusals) == 1
+    assert storage.count(drawings) == 1
+    # Twice refused: the page says so in words, and the drawing stays on the pad to send again.
+    page.unroute("**/api/drawing")
+    draw_a_stroke(page)
+    page.route(
+        "**/api/drawing",
+        lambda route: route.fulfill(
+            status=429, headers={"retry-after": "1"}, body='{"error": "too many", "code": "rate_limited"}'
+        ),
+    )
+    page.click("#submit")
+    expect(page.locator("#status")).to_have_text(
+        "The server is busy. Your drawing is still here: wait a few seconds, then tap Done again."
+    )
+    expect(page.locator("#submit")).to_be_enabled()
+    assert storage.count(drawings) == 1
+    page.unroute("**/api/drawing")
+    page.click("#submit")
+    expect(page.locator("#status")).to_have_text("Saved. Halfway there!")  # 2 of the goal, 5
+    assert storage.count(drawings) == 2
+    page.close()
+
+
+def test_a_server_restart_and_a_new_key_keep_the_drawing(browser, tmp_path: Path, vai: NumeralSystem):
+    """The server goes away while a writer draws, and comes back with a new CSRF key (as a server before
+    keys were kept would): Done says what happened, keeps the drawing, and then saves it once."""
+    path = str(tmp_path / "collect.sqlite")
+    port = free_port()
+    storage = Storage(path)
+    page = browser.new_page()
+    with serving(create_app(storage, [vai]), port=port) as base:
+        page.goto(base + "/")
+        agree(page)
+        prompted_label(page, vai)
+        draw_a_stroke(page)
+    storage.close()
+    page.click("#submit")  # nobody answers: one retry, then words, not jargon
+    expect(page.locator("#status")).to_have_text(
+        "The server cannot be reached. Your drawing is still here: check the connection and tap Done again."
+    )
+    expect(page.locator("#submit")).to_be_enabled()
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM keys")  # the next server makes a new key: every open page's token is stale
+    storage = Storage(path)
+    with serving(create_app(storage, [vai]), port=port):
+        with page.expect_response("**/api/token") as renewed:
+            page.click("#submit")
+        assert renewed.value.status == 200
+        expect(page.locator("#status")).to_have_text("Saved. Your first numeral!")
+        assert storage.count(drawings) == 1
+    page.close()
     storage.close()

@@ -401,6 +401,7 @@
     $("drawing").hidden = false;
     $("scripts").hidden = document.querySelectorAll(".script").length < 2;
     document.querySelector(".script").classList.add("chosen");
+    window.scrollTo(0, 0); // the status line, at the top, carries every message
     resize();
     nextPrompt();
   }
