@@ -484,3 +484,19 @@ def test_configs_the_paper_did_not_have_say_so_and_the_homepage_is_the_source(tm
     assert rows["| `geez`"][2] == "99.92%"
     assert f"- **Homepage:** [the generator's source]({settings.SOURCE_URL})" in text
     assert "- **Homepage:** [someone/afro_mnist]" not in text, "not the Hub page the card is on"
+
+
+def test_the_card_is_the_same_whichever_config_folders_are_local(tmp_path: Path, fixed_card_sources):
+    # A push from build/tamil renders the card with tamil's folder and the Hub's other configs; a push from
+    # build/afro_mnist with the built-in configs' folders: both must give one card.
+    records = golden_records(tmp_path)
+    cards = {
+        card.render_card(
+            [card.ConfigRecord(r.metadata, r.baseline, r.folder if r.name in local else None) for r in records]
+        )
+        for local in (set(), {"tamil"}, {"vai", "geez"}, {r.name for r in records})
+    }
+    assert len(cards) == 1
+    instance = card_section(cards.pop(), "Dataset structure").split("### Data fields")[0]
+    assert "A row of `vai`'s test split" in instance
+    assert "'label': 0}" in instance

@@ -523,18 +523,19 @@ def _default_facts(records: list[ConfigRecord]) -> dict:
     }
 
 
-def _instance(records: list[ConfigRecord]) -> dict | None:
-    """The first row of the first config with local shards, in the split its sample grid shows."""
-    example = next((r for r in records if r.folder is not None), None)
-    if example is None:
-        return None
-    split = _grid_split(example.metadata)
-    table = pq.read_table(example.folder / example.metadata["splits"][split]["shards"][0]["file"])
-    label = int(table.column("label")[0].as_py())
-    system = example.metadata["numeral_system"]
+def _instance(records: list[ConfigRecord]) -> dict:
+    """A row of the default config, in the split its sample grid shows: its first label with images.
+
+    It is read from the metadata alone, not from shards, so the card says the same whichever folder is pushed.
+    """
+    default = records[0].metadata
+    split = _grid_split(default)
+    system = default["numeral_system"]
+    counts = default["splits"][split].get("examples_by_class", {})
+    label = next((i for i, name in enumerate(system["class_names"]) if counts.get(name, 1) > 0), 0)
     character = system["characters"][label]
     return {
-        "config": example.name,
+        "config": default["config"],
         "split": split,
         "label": label,
         "class_name": system["class_names"][label],
