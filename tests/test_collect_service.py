@@ -195,7 +195,9 @@ def test_serve_draw_review_export_generate(tmp_path: Path, vai: NumeralSystem, c
         page = admin.getresponse().read().decode()
         flagged = {int(i) for i in re.findall(r'id="d(\d+)"', page)}
         assert scribble_id in flagged
-        assert len(flagged) <= 2  # the scribble, and at most one honest drawing the model doubts
+        # The scribble, and at most the writers' 8s: traced Vai 8s resemble the fonts' 0 until a reviewer
+        # has accepted some hands' 8s.
+        assert len(flagged) <= 5, flagged
         csrf = re.search(r'name="csrf" value="(\w+)"', page)[1]
         form = urllib.parse.urlencode({"csrf": csrf, "drawing": scribble_id, "decision": "reject"})
         admin.request(
@@ -207,12 +209,27 @@ def test_serve_draw_review_export_generate(tmp_path: Path, vai: NumeralSystem, c
         decided = admin.getresponse()
         decided.read()
         assert decided.status == 303
+        # The honest ones, accepted at once.
+        honest = sorted(flagged - {scribble_id})
+        form = urllib.parse.urlencode([("csrf", csrf), ("decision", "accept"), *[("drawing", i) for i in honest]])
+        admin.request(
+            "POST",
+            "/review/decide-many",
+            body=form,
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "cookie": cookie,
+                "accept": "application/json",
+            },
+        )
+        bulk = admin.getresponse()
+        assert json.loads(bulk.read()) == {"decided": len(honest), "asked": len(honest)}
         admin.close()
     assert TOKEN not in log["stderr"] + log["stdout"]
     storage = Storage(str(db))
     ((decision, reviewer),) = [(d["decision"], d["reviewer"]) for d in storage.decisions(scribble_id)]
     assert (decision, reviewer) == ("reject", "Ada")
-    assert storage.count(decisions) == 1
+    assert storage.count(decisions) == 1 + len(honest)
     storage.close()
 
     # Export, and generate from the handwritten seeds.

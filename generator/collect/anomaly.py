@@ -314,11 +314,13 @@ def rescore(
     any drawing not scored yet (a database from an earlier version); with ``unscored_only``, only those.
     Returns how many drawings were scored.
     """
-    reference = Reference.build(system, storage.drawings(system.name, with_png=False, status=ACCEPTED), fonts)
     if unscored_only:
         chosen = storage.drawings(system.name, with_png=False, unscored=True)
     else:
         chosen = [d for d in storage.drawings(system.name, with_png=False) if d.status == NEW or d.scored_at is None]
+    if not chosen:
+        return 0
+    reference = Reference.build(system, storage.drawings(system.name, with_png=False, status=ACCEPTED), fonts)
     verdicts = [reference.verdict(d) for d in chosen]
     storage.set_scores([(v.drawing_id, v.reason, v.features) for v in verdicts])
     return len(verdicts)
