@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generator.errors import InputError
 from generator.synthesis.glyph import structure
 from generator.synthesis.normalize import ink_bounds
 from generator.synthesis.recipe import (
     CLEARANCE_KEY,
     INGREDIENT_NAMES,
+    INGREDIENTS,
     PLAIN,
     CoarseElastic,
     InkPressure,
@@ -23,10 +25,12 @@ from generator.synthesis.recipe import (
     LeanGridDistortion,
     OpenCorner,
     PenStroke,
+    PieceAffine,
     SolidInk,
     StrokeGaps,
     StrokeWarp,
     build_recipe,
+    check_recipe,
     default_recipe,
     load_recipe,
     save_recipe,
@@ -382,6 +386,88 @@ def test_recipe_files_name_every_transform_as_they_did_before_the_recipe_package
     (step,) = load_recipe(path).transforms
     assert isinstance(step, SolidInk)
     assert step.edge == (96.0, 160.0)
+
+
+def test_a_step_that_changes_the_shape_is_caught_however_seldom_it_runs(capsys, tmp_path: Path):
+    """Issue 26: a Resize with p=0.05 slipped past the shape check, which ran the recipe as it is until it left ink."""
+    from tests.conftest import assert_one_line_error, run_cli
+
+    canvas = canvas_with(lambda c: cv2.circle(c, (32, 32), 14, 255, 4))
+    for seldom in (A.Resize(10, 10, p=0.05), A.OneOf([A.NoOp(), A.Resize(10, 10)], p=0.1)):
+        with pytest.raises(InputError, match="when each of its steps is applied"):
+            check_recipe(A.Compose([A.GaussianBlur(blur_limit=(3, 3), p=1.0), seldom]), canvas)
+    check_recipe(default_recipe(), canvas)  # the default passes, and a step with p=0 never runs
+    check_recipe(A.Compose([A.Resize(10, 10, p=0.0)]), canvas)
+
+    recipe = tmp_path / "seldom.json"
+    save_recipe(A.Compose([A.Resize(10, 10, p=0.05)]), recipe)
+    out = tmp_path / "out"
+    args = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20", "--test-size", "10"]
+    code, err = run_cli(capsys, *args, "--workers", "1", "--recipe", str(recipe))
+    assert_one_line_error(code, err, "(10, 10)", "shape and type")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("step", "needles"),
+    [
+        (A.GaussianBlur(blur_limit=(100001, 100001), p=1.0), ["GaussianBlur", "blur_limit", "100001", "1000"]),
+        (A.ElasticTransform(alpha=1.0, sigma=5000.0, p=0.5), ["ElasticTransform", "sigma", "5000"]),
+        (A.Affine(translate_px={"x": (0, 2000), "y": (0, 0)}, p=1.0), ["Affine", "translate_px", "2000"]),
+        # Within bounds, and about 185 ms an image.
+        (A.Defocus(radius=(999, 999), p=0.5), ["ms of CPU an image", "more than 50"]),
+    ],
+    ids=["blur 100001", "elastic sigma", "nested", "slow within bounds"],
+)
+def test_a_recipe_with_arguments_out_of_bounds_is_refused_before_any_work(capsys, tmp_path: Path, step, needles):
+    """Issue 26: a GaussianBlur with blur_limit 100001 turned a 250-image run into 101 s; it is refused up front."""
+    from tests.conftest import assert_one_line_error, run_cli
+
+    recipe = tmp_path / "heavy.json"
+    save_recipe(A.Compose([step]), recipe)
+    out = tmp_path / "out"
+    args = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20", "--test-size", "10"]
+    code, err = run_cli(capsys, *args, "--workers", "1", "--recipe", str(recipe))
+    assert_one_line_error(code, err, *needles)
+    assert not out.exists()
+
+
+def test_optional_ingredients_take_their_place_and_leave_the_default_alone():
+    names = [
+        type(t).__name__ for t in build_recipe([*INGREDIENT_NAMES, "wide_affine", "perspective", "pieces"]).transforms
+    ]
+    assert names.count("LeanAffine") == 1, "the wide slant replaces the default's"
+    assert names.index("PieceAffine") == names.index("StrokeWarp") + 1
+    assert names.index("Perspective") == names.index("LeanAffine") + 1
+    assert [type(t).__name__ for t in default_recipe().transforms] == [
+        type(item.make()).__name__ for item in INGREDIENTS
+    ]
+    wide = next(t for t in build_recipe(["wide_affine"]).transforms if isinstance(t, LeanAffine))
+    assert wide.shear["x"] == (-40, 40)
+    with pytest.raises(ValueError, match="unknown recipe ingredient"):
+        build_recipe(["sideways"])
+
+
+def test_piece_affine_moves_each_piece_on_its_own_and_leaves_one_piece_alone():
+    bar_and_dot = canvas_with(lambda c: (cv2.line(c, (12, 20), (52, 20), 255, 4), cv2.circle(c, (32, 44), 5, 255, -1)))
+    one_piece = canvas_with(lambda c: cv2.circle(c, (32, 32), 14, 255, 4))
+    step = PieceAffine(shift=0.2, angle=0.0, scale=(1.0, 1.0), p=1.0)
+    assert np.array_equal(run(step, one_piece), one_piece)
+    moved = [run(step, bar_and_dot, seed) for seed in range(6)]
+    assert np.array_equal(moved[0], run(step, bar_and_dot, 0)), "seeded"
+    for image in moved:
+        assert ink_pieces(image) == 2
+    # The two pieces move apart from one another: the dot's offset from the bar differs between draws.
+    offsets = set()
+    for image in moved:
+        _, _, _, centres = cv2.connectedComponentsWithStats((image >= 128).astype(np.uint8))
+        bar, dot = sorted(centres[1:].tolist(), key=lambda centre: centre[1])
+        offsets.add((round(dot[0] - bar[0]), round(dot[1] - bar[1])))
+    assert len(offsets) > 3
+    held = PieceAffine(shift=0.2, angle=0.0, scale=(1.0, 1.0), clearance_scale=(4.0, 0.3), p=1.0)
+    tight = A.Compose([held], seed=0)(image=bar_and_dot, **{CLEARANCE_KEY: 1})["image"]
+    free = moved[0]
+    assert np.abs(tight.astype(int) - bar_and_dot).sum() < np.abs(free.astype(int) - bar_and_dot).sum()
 
 
 def tee() -> np.ndarray:

@@ -12,7 +12,7 @@ kernels on arrays (``functional.py``) apart from its transform classes and their
 - ``pen``: one pen's line (``PenStroke``), solid ink (``SolidInk``), uneven ink (``InkPressure``) and gaps
   where the pen skipped (``StrokeGaps``);
 - ``strokes``: each stroke varied on its own (``StrokeWarp``), loops left open at a sharp corner
-  (``OpenCorner``);
+  (``OpenCorner``), each piece placed on its own (``PieceAffine``);
 - ``warps``: slant, rotation, aspect and scale (``LeanAffine``), uneven proportions (``LeanGridDistortion``),
   elastic deformation (``CoarseElastic``).
 
@@ -27,6 +27,8 @@ from generator.synthesis.recipe.core import CLEARANCE_KEY, RECIPE_NAMESPACE, str
 from generator.synthesis.recipe.ingredients import (
     INGREDIENT_NAMES,
     INGREDIENTS,
+    OPTIONAL_INGREDIENTS,
+    PIPELINE,
     PLAIN,
     Ingredient,
     build_recipe,
@@ -35,7 +37,7 @@ from generator.synthesis.recipe.ingredients import (
 )
 from generator.synthesis.recipe.pen import InkPressure, PenStroke, SolidInk, StrokeGaps
 from generator.synthesis.recipe.serialization import MAX_DEPTH, load_recipe, save_recipe
-from generator.synthesis.recipe.strokes import OpenCorner, StrokeWarp
+from generator.synthesis.recipe.strokes import OpenCorner, PieceAffine, StrokeWarp
 from generator.synthesis.recipe.warps import CoarseElastic, LeanAffine, LeanGridDistortion
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "INGREDIENTS",
     "INGREDIENT_NAMES",
     "MAX_DEPTH",
+    "OPTIONAL_INGREDIENTS",
+    "PIPELINE",
     "PLAIN",
     "RECIPE_NAMESPACE",
     "CoarseElastic",
@@ -52,6 +56,7 @@ __all__ = [
     "LeanGridDistortion",
     "OpenCorner",
     "PenStroke",
+    "PieceAffine",
     "SolidInk",
     "StrokeGaps",
     "StrokeWarp",

@@ -16,7 +16,7 @@ import cv2
 
 from generator.synthesis.normalize import WORKING_BOX
 from generator.synthesis.recipe.pen import PenStroke, SolidInk, StrokeGaps
-from generator.synthesis.recipe.strokes import OpenCorner, StrokeWarp
+from generator.synthesis.recipe.strokes import OpenCorner, PieceAffine, StrokeWarp
 from generator.synthesis.recipe.warps import CoarseElastic, LeanAffine, LeanGridDistortion
 
 # Simard et al. (2003) deformed 28x28 digits with sigma 4 and alpha 34. The glyph box here is twice
@@ -41,6 +41,10 @@ class Ingredient:
     name: str
     what: str
     make: Callable[[], A.BasicTransform]
+    # An optional ingredient (``OPTIONAL_INGREDIENTS``) runs right after the default one named ``after``, or in
+    # the place of the one named ``replaces``.
+    after: str | None = None
+    replaces: str | None = None
 
 
 def _corners() -> OpenCorner:
@@ -173,21 +177,81 @@ INGREDIENT_NAMES = tuple(ingredient.name for ingredient in INGREDIENTS)
 PLAIN = ("elastic",)
 
 
+def _wide_affine() -> LeanAffine:
+    # The anchor's range (Jin & Rinard 2021: shear up to 40 degrees) on top of ours: slant up to 40 degrees,
+    # rotation 15, width 0.6-1.5 and height 0.8-1.2, still scaled to the glyph's clearance.
+    return LeanAffine(
+        rotate=(-15, 15),
+        shear={"x": (-40, 40), "y": (-10, 10)},
+        scale={"x": (0.6, 1.5), "y": (0.8, 1.2)},
+        squeeze=0.5,
+        clearance_scale=_CLEARANCE_SCALE,
+        **_CANVAS_EDGES,
+        p=0.9,
+    )
+
+
+def _perspective() -> A.Perspective:
+    # The page seen at an angle: each corner of the canvas moved by up to 10 % of its side, in half the images.
+    return A.Perspective(scale=(0.03, 0.1), keep_size=True, **_CANVAS_EDGES, p=0.5)
+
+
+def _pieces() -> PieceAffine:
+    # A glyph of several pieces (a sign between bars, a dot): each piece turned by up to 15 degrees, scaled by
+    # 0.85-1.15 and shifted by up to 8 % of the glyph's side on its own, scaled to the glyph's clearance.
+    return PieceAffine(shift=0.08, angle=15.0, scale=(0.85, 1.15), clearance_scale=_CLEARANCE_SCALE, p=0.5)
+
+
+# Ingredients outside the default recipe, measured by ``benchmarks/real_transfer.py``'s hard-variety rows
+# (issue 28): wider variety of the kind the anchor uses, aimed at what a reader finds hard. A recipe built with
+# one of them has it at its place in the pipeline (``Ingredient.after`` or ``replaces``).
+OPTIONAL_INGREDIENTS = (
+    Ingredient(
+        "pieces",
+        "each piece of a glyph in several pieces turned, scaled and shifted on its own",
+        _pieces,
+        after="strokes",
+    ),
+    Ingredient(
+        "wide_affine",
+        "the anchor's slant: shear up to 40 degrees, rotation 15, width 0.6-1.5",
+        _wide_affine,
+        replaces="affine",
+    ),
+    Ingredient("perspective", "perspective: the page seen at an angle", _perspective, after="affine"),
+)
+OPTIONAL_NAMES = tuple(ingredient.name for ingredient in OPTIONAL_INGREDIENTS)
+
+
+def _pipeline() -> tuple[Ingredient, ...]:
+    """Every ingredient, default and optional, in the order a recipe runs them."""
+    order = []
+    for ingredient in INGREDIENTS:
+        order += [extra for extra in OPTIONAL_INGREDIENTS if extra.replaces == ingredient.name]
+        order.append(ingredient)
+        order += [extra for extra in OPTIONAL_INGREDIENTS if extra.after == ingredient.name]
+    return tuple(order)
+
+
+PIPELINE = _pipeline()
+
+
 def check_ingredients(ingredients: Iterable[str]) -> tuple[str, ...]:
-    """The ingredients in pipeline order; raises ValueError for an unknown one."""
+    """The ingredients in pipeline order, an optional one in place of the one it replaces; raises ValueError for
+    an unknown one."""
     chosen = set(ingredients)
-    unknown = sorted(chosen - set(INGREDIENT_NAMES))
+    known = [ingredient.name for ingredient in PIPELINE]
+    unknown = sorted(chosen - set(known))
     if unknown:
-        raise ValueError(
-            f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(INGREDIENT_NAMES)}"
-        )
-    return tuple(name for name in INGREDIENT_NAMES if name in chosen)
+        raise ValueError(f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    replaced = {item.replaces for item in OPTIONAL_INGREDIENTS if item.name in chosen}
+    return tuple(name for name in known if name in chosen and name not in replaced)
 
 
 def build_recipe(ingredients: Iterable[str] = INGREDIENT_NAMES, seed: int | None = None) -> A.Compose:
-    """A Compose of the chosen ingredients, in pipeline order (``INGREDIENTS``)."""
+    """A Compose of the chosen ingredients, in pipeline order (``PIPELINE``)."""
     chosen = check_ingredients(ingredients)
-    return A.Compose([item.make() for item in INGREDIENTS if item.name in chosen], seed=seed)
+    return A.Compose([item.make() for item in PIPELINE if item.name in chosen], seed=seed)
 
 
 def _elastic(alpha: float, sigma: float, p: float) -> CoarseElastic:

@@ -1,5 +1,5 @@
 """Strokes: each stroke of a glyph varied on its own, and loops left open where a hand lifts the pen."""
 
-from generator.synthesis.recipe.strokes.transforms import OpenCorner, StrokeWarp
+from generator.synthesis.recipe.strokes.transforms import OpenCorner, PieceAffine, StrokeWarp
 
-__all__ = ["OpenCorner", "StrokeWarp"]
+__all__ = ["OpenCorner", "PieceAffine", "StrokeWarp"]

@@ -291,3 +291,44 @@ def open_corner(img: np.ndarray, cut: tuple[tuple[float, float], float, int], wi
     if topology((out >= INK).astype(np.uint8), LEAST_PART)[0] != pieces:
         return img  # widened, the cut would take a part away
     return out
+
+
+def piece_affine(
+    img: np.ndarray,
+    draws: np.ndarray,
+    shift: float,
+    angle: float,
+    scale: tuple[float, float],
+    amount: float = 1.0,
+) -> np.ndarray:
+    """Each piece of a glyph of several pieces moved on its own: turned, scaled and shifted about its centre.
+
+    A piece is 8-connected ink at the tracing level of at least ``LEAST_PART`` pixels; every pixel of ink
+    (its soft edge included) goes with its nearest piece. ``draws`` is ``(4, n)`` uniform draws, per piece in
+    turn: its turn within ``angle`` degrees, its size factor within ``scale``, its shift across and down
+    within ``shift`` of the glyph's larger side. The turn, the shift and the size factor's distance from 1
+    are multiplied by ``amount``. A glyph in one piece is returned as it is.
+    """
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats((img >= INK).astype(np.uint8), connectivity=8)
+    pieces = [k for k in range(1, count) if stats[k, cv2.CC_STAT_AREA] >= LEAST_PART]
+    if len(pieces) < 2:
+        return img
+    ink = np.argwhere(img > 0)
+    top, left = ink.min(axis=0)
+    bottom, right = ink.max(axis=0) + 1
+    side = float(max(bottom - top, right - left))
+    distances = np.stack([cv2.distanceTransform((labels != k).astype(np.uint8), cv2.DIST_L2, 3) for k in pieces])
+    owner = distances.argmin(axis=0)
+    turn_draw, size_draw, x_draw, y_draw = draws[:, np.arange(len(pieces)) % draws.shape[1]]
+    turns = (2 * turn_draw - 1) * angle * amount
+    sizes = 1 + amount * (scale[0] + size_draw * (scale[1] - scale[0]) - 1)
+    shifts = (2 * np.stack([x_draw, y_draw], axis=1) - 1) * shift * side * amount
+    height, width = img.shape[:2]
+    out = np.zeros_like(img)
+    for index, piece in enumerate(pieces):
+        part = np.where(owner == index, img, 0).astype(img.dtype)
+        matrix = cv2.getRotationMatrix2D(tuple(centroids[piece]), float(turns[index]), float(sizes[index]))
+        matrix[:, 2] += shifts[index]
+        moved = cv2.warpAffine(part, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        out = np.maximum(out, moved)
+    return out

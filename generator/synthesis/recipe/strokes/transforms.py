@@ -130,3 +130,53 @@ class OpenCorner(RecipeName, A.ImageOnlyTransform):
         if cut is None:
             return img
         return fstrokes.open_corner(img, cut, widen)
+
+
+# Random draws made per piece (turn, size, shift across, shift down); a glyph with more pieces reuses them.
+_PIECE_DRAWS = 8
+
+
+class PieceAffine(GlyphScaled, A.ImageOnlyTransform):
+    """Each piece of a glyph drawn in several pieces placed on its own, as a hand places each stroke it lifts
+    the pen between: turned by up to ``angle`` degrees, scaled by a factor from ``scale`` and shifted by up to
+    ``shift`` of the glyph's larger side, about the piece's own centre. A glyph in one piece is left alone.
+
+    Args:
+        shift: the largest shift of a piece, across and down, as a fraction of the glyph's larger side.
+        angle: the largest turn of a piece, in degrees.
+        scale: range of a piece's size factor.
+        clearance_scale: ``(reference, floor)``; scales the turn, the shift and the change of size by the glyph's
+            ``strength``, so that a sign close to a bar moves less.
+        p: the chance that the transform is applied.
+    """
+
+    class InitSchema(BaseTransformInitSchema):
+        shift: Annotated[float, Field(ge=0, le=0.5)]
+        angle: Annotated[float, Field(ge=0, le=90)]
+        scale: PositiveRange
+        clearance_scale: ClearanceScale
+
+    def __init__(
+        self,
+        shift: float = 0.08,
+        angle: float = 15.0,
+        scale: tuple[float, float] = (0.85, 1.15),
+        clearance_scale: tuple[float, float] | None = None,
+        p: float = 0.5,
+    ):
+        super().__init__(p=p, clearance_scale=clearance_scale)
+        self.shift = shift
+        self.angle = angle
+        self.scale = tuple(scale)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("shift", "angle", "scale", "clearance_scale")
+
+    def get_params(self) -> dict[str, Any]:
+        return {"piece_draws": self.random_generator.random((4, _PIECE_DRAWS))}
+
+    def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        return {"amount": strength(data, self.clearance_scale)}
+
+    def apply(self, img: np.ndarray, piece_draws: np.ndarray, amount: float = 1.0, **params: Any) -> np.ndarray:
+        return fstrokes.piece_affine(img, piece_draws, self.shift, self.angle, self.scale, amount)
