@@ -14,6 +14,8 @@ from __future__ import annotations
 REPO_ID = "afro-mnist/afro_mnist"
 # The generator's source repository: the code, the issue tracker and the place to ask questions.
 SOURCE_URL = "https://github.com/afro-mnist/afro-mnist"
+# Who curates the datasets and keeps the generator: the card, CITATION.cff and pyproject.toml's authors name them so.
+MAINTAINERS = "The Afro-MNIST generator maintainers"
 # The paper the datasets follow.
 PAPER_ARXIV_ID = "2009.13509"
 PAPER_URL = f"https://arxiv.org/abs/{PAPER_ARXIV_ID}"

@@ -347,6 +347,7 @@ def test_citation_file_is_valid_and_agrees_with_the_project():
     fields = yaml.safe_load(citation.read_text(encoding="utf-8"))
     assert fields["version"] == generator.__version__
     assert fields["date-released"] == card.release(generator.__version__).date
+    assert fields["authors"] == [{"name": settings.MAINTAINERS}]
     assert fields["repository-code"] == settings.SOURCE_URL
     assert fields["url"] == settings.dataset_url()
     assert fields["preferred-citation"]["url"] == settings.PAPER_URL
@@ -500,3 +501,49 @@ def test_the_card_is_the_same_whichever_config_folders_are_local(tmp_path: Path,
     instance = card_section(cards.pop(), "Dataset structure").split("### Data fields")[0]
     assert "A row of `vai`'s test split" in instance
     assert "'label': 0}" in instance
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor the Hub (as GitHub) gives a Markdown heading: lower case, punctuation dropped, spaces hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_table_of_contents_links_every_section_and_only_sections(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    body = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    headings = re.findall(r"^##+ (.+)$", body, flags=re.MULTILINE)
+    anchors = {heading_anchor(heading) for heading in headings}
+    toc = card_section(text, "Table of contents")
+    linked = re.findall(r"\]\(#([\w-]+)\)", toc)
+    assert set(linked) <= anchors, f"links to no heading: {sorted(set(linked) - anchors)}"
+    sections = {heading_anchor(h) for h in re.findall(r"^## (.+)$", body, flags=re.MULTILINE)}
+    assert sections - {"table-of-contents"} <= set(linked), "every section is in the table of contents"
+    for anchor in re.findall(r"\]\(#([\w-]+)\)", text):
+        assert anchor in anchors, f"the card links to #{anchor}, which no heading has"
+
+
+def test_card_has_the_sections_of_the_hubs_standard_cards(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    for heading in (
+        "## Supported tasks and leaderboards",
+        "## Languages",
+        "### Curation rationale",
+        "### Annotations",
+        "### Personal and sensitive information",
+        "## Dataset curators",
+        "## Contributions",
+        "## Citation",
+    ):
+        assert f"\n{heading}\n" in text
+    assert "- `nko`: N'Ko (ISO 15924 Nkoo), for nqo, man, bam\n" in card_section(text, "Languages")
+    creation = card_section(text, "Dataset creation")
+    assert "Machine-generated: labels are the code points rendered." in creation
+    assert "None in the generated configs: they are synthetic" in creation
+    assert "`nko_handwritten` holds drawings by anonymous writers" in creation, "a note for handwritten configs"
+    generated_only = card.render_card([r for r in golden_records(tmp_path / "other") if r.name != "nko_handwritten"])
+    assert "anonymous writers" not in card_section(generated_only, "Dataset creation")
+    assert settings.MAINTAINERS in card_section(text, "Dataset curators")
+    citation = card_section(text, "Citation")
+    assert "@article{wu2020afromnist," in citation, "the paper"
+    assert "@misc{afromnist_data_0_10_0,\n  title        = {Afro-MNIST: vai, geez" in citation, "the data's version"
+    assert "  year         = {2026},\n" in citation

@@ -252,6 +252,7 @@ def card_facts(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> d
         "source_url": settings.SOURCE_URL,
         "paper_url": settings.PAPER_URL,
         "paper_arxiv_id": settings.PAPER_ARXIV_ID,
+        "maintainers": settings.MAINTAINERS,
         "image": {"height": height, "width": width, "ink": first["image"]["ink"], "box": first["image"]["box"]},
         "image_size": f"{height}\N{MULTIPLICATION SIGN}{width}",
         "split_sizes": _split_sizes(records),
