@@ -3,10 +3,11 @@
     from generator.repository.export import load_data
     (x_train, y_train), (x_test, y_test) = load_data("geez")   # like keras.datasets.mnist.load_data()
 
-``load_data`` reads a generated config folder (the parquet shards and ``metadata.json``), checks the
-shards against the metadata, and decodes every PNG into one ``uint8`` array. ``export_config``
-writes the same arrays as the four gzipped IDX files of MNIST, byte-compatible with every MNIST
-reader, or as one ``.npz`` with the keys of Keras' ``mnist.npz``.
+``load_data`` reads a generated config folder (the parquet shards and ``metadata.json``: the local build
+that ``make dataset`` writes, or a download from the Hub), checks the shards against the metadata, and
+decodes every PNG into one ``uint8`` array. ``export_config`` writes the same arrays as the four gzipped
+IDX files of MNIST, byte-compatible with every MNIST reader, or as one ``.npz`` with the keys of Keras'
+``mnist.npz``.
 
 This module is kept light (NumPy, OpenCV, pyarrow) so that loading data never imports the generator's
 albumentations or ``datasets``.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import gzip
 import io
 import struct
+import sys
+import warnings
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +41,7 @@ from generator.layout import (
     read_metadata,
     write_atomic,
 )
-from generator.repository.download import fetch_config, verify_shards
+from generator.repository.download import check_config_request, fetch_config, verify_shards
 
 FORMATS = ("idx", "npz")
 
@@ -164,29 +167,37 @@ def read_shard(path: Path) -> pa.Table:
 
 def load_data(
     config: str,
-    local_dir: str | Path | None = None,
+    build_dir: str | Path | None = None,
     *,
-    repo_id: str = settings.REPO_ID,
+    repo_id: str | None = None,
     revision: str | None = None,
     cache_dir: str | Path | None = None,
     endpoint: str | None = None,
     token: str | bool | None = None,
+    force_download: bool = False,
+    timeout: float = settings.DOWNLOAD_TIMEOUT_S,
+    local_dir: str | Path | None = None,
 ) -> tuple[Split, Split]:
     """A config as NumPy arrays, like ``keras.datasets.mnist.load_data()``.
 
-    With ``local_dir``, the config is read from that build folder (what ``afro-mnist generate --out``
-    wrote). Without it, the config's shards are downloaded from the Hub into the Hugging Face cache,
-    once, and read from there; a later call works offline. Either way every shard is checked against
-    the SHA-256 in ``metadata.json`` before it is decoded.
+    With ``build_dir``, the config is read from that build folder (what ``afro-mnist generate --out``
+    wrote). With neither ``build_dir`` nor ``repo_id``, the local build ``build/afro_mnist/<config>``
+    (what ``make dataset`` writes) is read if it exists, and a line on stderr says so. Otherwise the
+    config's shards are downloaded from the Hub into the Hugging Face cache, once, and read from there;
+    a later call works offline. Either way every shard is checked against the SHA-256 in
+    ``metadata.json`` before it is decoded; a downloaded shard that fails is fetched once more.
 
     Args:
-        config: the config name, such as ``"vai"``.
-        local_dir: a build folder such as ``build/afro_mnist``; nothing is downloaded then.
+        config: the config name, such as ``"vai"``; a malformed one is refused before anything is read.
+        build_dir: a build folder such as ``build/afro_mnist``; nothing is downloaded then.
         repo_id: the Hub dataset repository (default: ``generator.settings.REPO_ID``).
         revision: a branch, tag or commit of it (default: the main branch).
         cache_dir: the Hugging Face cache to download into (default: ``$HF_HOME``'s).
         endpoint: the Hub's address (default: ``$HF_ENDPOINT``, else the Hub).
         token: a token, for a private repository.
+        force_download: download the files again even if the cache holds them.
+        timeout: seconds, wall clock, that each file's download may take, retries included.
+        local_dir: the old name of ``build_dir``, deprecated.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: images ``uint8`` ``(N, 28, 28)``, white ink on
@@ -195,11 +206,30 @@ def load_data(
     Raises:
         InputError: the config is missing, cannot be downloaded, or its shards disagree with its metadata.
     """
+    check_config_request(config)
     if local_dir is not None:
-        folder = config_folder(config, local_dir)
+        # It meant "read this build", the opposite of huggingface_hub's local_dir; kept for old callers.
+        warnings.warn("load_data(local_dir=...) is now load_data(build_dir=...)", DeprecationWarning, stacklevel=2)
+        build_dir = local_dir if build_dir is None else build_dir
+    if build_dir is None and repo_id is None and (DEFAULT_BUILD_DIR / config / METADATA_FILE).is_file():
+        build_dir = DEFAULT_BUILD_DIR
+        print(
+            f"load_data: reading {config!r} from the local build {DEFAULT_BUILD_DIR / config} "
+            f"(pass repo_id={settings.REPO_ID!r} to download the published one)",
+            file=sys.stderr,
+        )
+    if build_dir is not None:
+        folder = config_folder(config, build_dir)
     else:
         folder = fetch_config(
-            config, repo_id=repo_id, revision=revision, cache_dir=cache_dir, endpoint=endpoint, token=token
+            config,
+            repo_id=repo_id or settings.REPO_ID,
+            revision=revision,
+            cache_dir=cache_dir,
+            endpoint=endpoint,
+            token=token,
+            force_download=force_download,
+            timeout=timeout,
         )
     metadata = read_metadata(folder)
     return load_split(folder, "train", metadata), load_split(folder, "test", metadata)
