@@ -527,9 +527,15 @@ def add_push_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--revision", metavar="BRANCH", help="branch to commit to (default: main)")
     command.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
     command.add_argument(
+        "--create",
+        action="store_true",
+        help="create the repository if it does not exist: private, unless --public (one that exists is not changed)",
+    )
+    command.add_argument("--public", action="store_true", help="with --create: make the new repository public")
+    command.add_argument(
         "--private",
         action="store_true",
-        help="refuse to publish unless the repository is private (the push never creates or changes a repository)",
+        help="refuse to publish unless the repository is private (a push never changes a repository's visibility)",
     )
     command.add_argument(
         "--dry-run",
@@ -544,7 +550,7 @@ def add_push_arguments(command: argparse.ArgumentParser) -> None:
         type=float,
         default=settings.PUSH_TIMEOUT_S,
         metavar="SECONDS",
-        help=f"how long each request may wait for the Hub (default: {settings.PUSH_TIMEOUT_S:.0f})",
+        help=f"how long each call to the Hub may take, retries included (default: {settings.PUSH_TIMEOUT_S:.0f})",
     )
 
 
@@ -557,6 +563,8 @@ def hub_target(args: argparse.Namespace) -> HubTarget:
         revision=args.revision,
         create_pr=args.create_pr,
         private=args.private,
+        create=args.create,
+        public=args.public,
         endpoint=args.endpoint,
         timeout=args.timeout,
     )

@@ -377,3 +377,43 @@ def test_script_checks_the_token_and_the_hub_before_regenerating(
 def test_script_refuses_to_regenerate_in_a_dry_run(capsys, build: Path):
     code = push_to_hub.main(["--repo-id", REPO_ID, "--from", str(build), "--regenerate", "--dry-run"])
     assert_one_line_error(code, capsys.readouterr().err, "--regenerate", "--dry-run")
+
+
+@pytest.mark.parametrize(("options", "private"), [([], True), (["--public"], False), (["--private"], True)])
+def test_create_makes_a_missing_repository_private_unless_public(capsys, hub, build: Path, options, private):
+    code, out, err = push(capsys, hub, build, "--repo-id", "ada/new_afro", "--configs", "vai", "--create", *options)
+    assert code == 0, err
+    assert hub.repositories["ada/new_afro"].private is private
+    assert f"created the {'private' if private else 'public'} dataset repository" in out
+    assert ("POST", "/api/repos/create") in hub.requests
+    assert "vai/metadata.json" in hub.files("ada/new_afro")
+
+
+def test_create_leaves_an_existing_repository_as_it_is(capsys, hub, build: Path):
+    code, out, err = push(capsys, hub, build, "--configs", "vai", "--create")
+    assert code == 0, err
+    assert hub.repositories[REPO_ID].private is False, "an existing public repository stays public"
+    assert ("POST", "/api/repos/create") not in hub.requests
+    assert "created" not in out
+
+
+@pytest.mark.parametrize(
+    ("options", "needles"),
+    [(["--public"], ["--public", "--create"]), (["--create", "--public", "--private"], ["--public and --private"])],
+)
+def test_public_needs_create_and_contradicts_private(capsys, hub, build: Path, options, needles):
+    code, _, err = push(capsys, hub, build, *options)
+    assert_one_line_error(code, err, *needles)
+    assert hub.requests == []
+
+
+def test_create_needs_a_token_that_may_write(capsys, monkeypatch, hub, build: Path):
+    monkeypatch.setenv("HF_TOKEN", READ_TOKEN)
+    code, _, err = push(capsys, hub, build, "--repo-id", "ada/new_afro", "--create")
+    assert_one_line_error(code, err, "read-only")
+    assert "ada/new_afro" not in hub.repositories
+
+
+def test_a_missing_repository_names_create(capsys, hub, build: Path):
+    code, _, err = push(capsys, hub, build, "--repo-id", "ada/no_such_repo")
+    assert_one_line_error(code, err, "--create")

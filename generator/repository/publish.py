@@ -1,7 +1,7 @@
 """Publishing generated configs to a Hugging Face Hub dataset repository, in one atomic commit.
 
     afro-mnist push --repo-id OWNER/NAME [--configs NAME ...] [--from DIR] [--revision BRANCH]
-                    [--create-pr] [--private] [--dry-run] [--endpoint URL] [--timeout SECONDS]
+                    [--create [--public]] [--create-pr] [--private] [--dry-run] [--endpoint URL] [--timeout SECONDS]
 
     from generator.repository import publish
     publish.push(Path("build/afro_mnist"), ["vai"], publish.HubTarget(repo_id="me/afro_mnist"), dry_run=True)
@@ -18,7 +18,9 @@ all of it or none of it. Configs not pushed stay as they are.
 Every file sent is a plain file name inside its config folder (no folder, no ``..``, no link leading out) or a
 root file rendered here, and every config file is checked against the SHA-256 its metadata records.
 ``--dry-run`` reads nothing from the Hub and needs no token: it lists the files the push would send.
-Every request has a timeout (``--timeout``, 60 s by default).
+``--create`` creates the repository first if it does not exist, private unless ``--public`` is given; a
+repository that exists is never changed. Every call to the Hub ends within ``--timeout`` seconds (60 by default),
+wall clock, its retries included (``generator.repository.hub_client``).
 
 Each failure raises PublishError, an InputError whose one-line message names the bad value (by its command-line
 flag) and what to do; the command line prints it on stderr with exit status 2. Whatever a server answers, and any
@@ -117,6 +119,8 @@ class HubTarget:
         revision: the branch to commit to; None: main (``--revision``).
         create_pr: open a pull request instead of committing (``--create-pr``).
         private: refuse to publish into a public repository (``--private``).
+        create: create the repository if it does not exist (``--create``), private unless ``public``.
+        public: with ``create``, make a new repository public (``--public``).
         endpoint: the Hub's address; None: ``$HF_ENDPOINT``, else ``DEFAULT_ENDPOINT`` (``--endpoint``).
         timeout: the seconds each request may wait for the Hub, in (0, 3600] (``--timeout``).
     """
@@ -125,6 +129,8 @@ class HubTarget:
     revision: str | None = None
     create_pr: bool = False
     private: bool = False
+    create: bool = False
+    public: bool = False
     endpoint: str | None = None
     timeout: float = DEFAULT_TIMEOUT
 
@@ -133,6 +139,10 @@ class HubTarget:
         check_repo_id(self.repo_id)
         if not 0 < self.timeout <= 3600:
             raise PublishError(f"--timeout {self.timeout} must lie in (0, 3600] seconds")
+        if self.public and not self.create:
+            raise PublishError("--public applies to a repository --create makes; add --create, or drop --public")
+        if self.public and self.private:
+            raise PublishError("--public and --private contradict each other; keep one")
 
 
 def push(
@@ -160,6 +170,8 @@ def push(
         operations = plan_operations(records, [], {}, target.repo_id)
         for operation in operations:
             print(operation.describe())
+        if target.create:
+            print(f"--create: {target.repo_id} is created ({'public' if target.public else 'private'}) if missing")
         print(
             f"dry run: {len(operations)} files to send to {target.repo_id}; no token was read and nothing was sent. "
             "The push itself leaves out files the Hub holds already, deletes other files in the pushed config "
@@ -169,6 +181,8 @@ def push(
     endpoint, hub = _connect(target)
 
     hub.check_write_access()
+    if target.create:
+        hub.create_if_missing()
     head = hub.head_commit()
     remote_files = hub.list_files(head)
     pushed = {record.name for record in records}
@@ -197,6 +211,8 @@ def check_hub(target: HubTarget) -> None:
     target.check()
     _, hub = _connect(target)
     hub.check_write_access()
+    if target.create:
+        hub.create_if_missing()
     hub.head_commit()
 
 
@@ -378,6 +394,7 @@ class _Hub:
         self.revision = target.revision
         self.create_pr = target.create_pr
         self.private = target.private
+        self.create, self.public = target.create, target.public
         self.timeout = target.timeout
 
     def check_write_access(self) -> None:
@@ -393,6 +410,19 @@ class _Hub:
                 f"the token is read-only, so it cannot write to {self.repo_id}; create a write token at "
                 f"{self.api.endpoint}/settings/tokens and set HF_TOKEN to it"
             )
+
+    def create_if_missing(self) -> None:
+        """Creates the repository (private unless --public) if it does not exist; an existing one is left as it is."""
+        with self._errors("looking up the repository") as call:
+            exists = call.run(self.api.repo_exists, self.repo_id, repo_type="dataset")
+        if exists:
+            return
+        visibility = "public" if self.public else "private"
+        with self._errors("creating the repository") as call:
+            url = call.run(
+                self.api.create_repo, self.repo_id, repo_type="dataset", private=not self.public, exist_ok=True
+            )
+        print(f"created the {visibility} dataset repository {url}")
 
     def head_commit(self) -> str:
         """The commit the push builds on; the commit fails if the branch moves on meanwhile."""
@@ -498,7 +528,7 @@ class _Hub:
             private = " --private" if self.private else ""
             raise PublishError(
                 f"dataset repository {repo} does not exist at {endpoint}, or the token cannot see it; create it "
-                f"first (hf repos create {repo} --repo-type dataset{private}) or fix --repo-id"
+                f"first (hf repos create {repo} --repo-type dataset{private}, or push with --create) or fix --repo-id"
             ) from None
         except HfHubHTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
