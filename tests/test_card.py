@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
+from packaging.licenses import canonicalize_license_expression
 from PIL import Image
 
 import generator
@@ -548,3 +550,37 @@ def test_card_has_the_sections_of_the_hubs_standard_cards(tmp_path: Path, fixed_
     assert "@article{wu2020afromnist," in citation, "the paper"
     assert "@misc{afromnist_data_0_10_0,\n  title        = {Afro-MNIST: vai, geez" in citation, "the data's version"
     assert "  year         = {2026},\n" in citation
+
+
+# The SPDX identifier of each licence short name that the font manifests record.
+SPDX = {
+    "OFL-1.1": "OFL-1.1",
+    "GPL-2+": "GPL-2.0-or-later",
+    "GPL-3+ with font exception": "GPL-3.0-or-later WITH Font-exception-2.0",
+    "Bitstream Vera": "Bitstream-Vera",
+    "public domain": "LicenseRef-Public-Domain",
+}
+
+
+def test_package_metadata_declares_every_bundled_fonts_licence_and_the_projects_links():
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    expression = project["license"]
+    terms = expression.split(" AND ")
+    assert terms[0] == "MIT", "the code and the data it makes"
+    assert canonicalize_license_expression(expression) == expression, "a valid SPDX expression, as PyPI checks"
+    for licence in {licence.name for licence in card.bundled_font_licences().values()}:
+        assert SPDX[licence] in terms, f"the wheel ships fonts under {licence}, which {expression!r} lacks"
+    licence_files = {
+        path.relative_to(PROJECT_DIR) for pattern in project["license-files"] for path in PROJECT_DIR.glob(pattern)
+    }
+    for manifest in (PROJECT_DIR / "generator" / "numeral_systems").glob("*/fonts/manifest.json"):
+        for font in json.loads(manifest.read_text(encoding="utf-8")):
+            licence_file = (manifest.parent / Path(font["license_path"]).name).relative_to(PROJECT_DIR)
+            assert licence_file in licence_files, f"{licence_file} is not among license-files"
+    assert project["authors"] == [{"name": settings.MAINTAINERS}]
+    urls = project["urls"]
+    assert urls["Source"] == settings.SOURCE_URL
+    assert urls["Dataset"] == settings.dataset_url()
+    assert urls["Paper"] == settings.PAPER_URL
+    assert all(urls[name].startswith(settings.SOURCE_URL) for name in ("Documentation", "Changelog", "Issues"))
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")], "PEP 639: the expression only"
