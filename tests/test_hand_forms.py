@@ -1,0 +1,239 @@
+"""The learned model of hands' forms: the shipped file, its provenance, the transform, and the learning script."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import unicodedata
+from pathlib import Path
+from types import ModuleType
+
+import albumentations as A
+import cv2
+import numpy as np
+import pytest
+
+from generator.errors import InputError
+from generator.registry import builtin_systems
+from generator.synthesis.fonts import render_glyph
+from generator.synthesis.glyph import clearance, structure
+from generator.synthesis.normalize import to_canvas
+from generator.synthesis.recipe.learned import HandForms
+from generator.synthesis.recipe.learned import functional as flearned
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def learner() -> ModuleType:
+    """``scripts/learn_hand_forms.py``, imported as a module (it imports ``bundle_fonts`` beside it)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location("learn_hand_forms", ROOT / "scripts" / "learn_hand_forms.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["learn_hand_forms"] = module  # its dataclasses look their module up while being made
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return module
+
+
+def numeral_canvas(config: str, label: int) -> np.ndarray:
+    system = builtin_systems()[config]
+    return to_canvas(render_glyph(system.fonts[0], chr(system.code_points[label])))
+
+
+def ring(size: int = 64) -> np.ndarray:
+    canvas = np.zeros((size, size), np.uint8)
+    cv2.circle(canvas, (size // 2, size // 2), 14, 255, 4)
+    return canvas
+
+
+def test_the_shipped_model_loads_and_its_arrays_fit_together():
+    model = flearned.load_model()
+    size = 2 * model.grid * model.grid
+    assert model.mean.shape == (size,)
+    assert model.components.shape == (len(model.deviations), size)
+    assert 0 < len(model.deviations) <= flearned.DRAWS
+    assert (model.deviations > 0).all()
+    # The components are orthonormal, as principal components are.
+    np.testing.assert_allclose(model.components @ model.components.T, np.eye(len(model.deviations)), atol=1e-4)
+    assert 0 < model.stroke_angle <= 90
+    assert 0 < model.stroke_length[0] < 1 < model.stroke_length[1]
+    assert 0 < model.stroke_loop[0] < model.stroke_loop[1]
+
+
+def test_the_provenance_names_every_family_its_licence_and_letters_only():
+    provenance = json.loads(flearned.MODEL_PATH.with_suffix(".json").read_text())
+    assert set(provenance["licences"]) <= {"OFL-1.1", "Apache-2.0", "UFL-1.0"}
+    assert provenance["components"] == len(flearned.load_model().deviations)
+    families = provenance["families"]
+    assert len(families) >= 20
+    for family in families:
+        assert family["package"].startswith("@fontsource/")
+        assert family["version"]
+        assert family["integrity"].startswith("sha512-")
+        assert family["licence"] in provenance["licences"]
+        assert set(family["roles"]) <= {"hand", "text"}
+        assert all(file.endswith("-400-normal.woff") for file in family["files"])
+    # Every script it read paired hands with text faces.
+    for script, report in provenance["scripts"].items():
+        assert report["hand_faces"] >= 1, script
+        assert report["text_faces"] >= 1, script
+        assert report["glyph_pairs"] > 0, script
+    assert provenance["glyph_pairs"] == sum(report["glyph_pairs"] for report in provenance["scripts"].values())
+
+
+def test_letters_take_no_digit_of_any_script(learner):
+    # Latin, Devanagari, Tamil, Malayalam, Ethiopic and N'Ko blocks, digits included in each range.
+    ranges = [(0x30, 0x7A), (0x900, 0x97F), (0xB80, 0xBFA), (0xD00, 0xD7F), (0x1369, 0x137C), (0x7C0, 0x7CA)]
+    chosen = learner.letters(ranges)
+    assert chosen, "no letters at all"
+    assert not [ch for ch in chosen if unicodedata.category(ch).startswith("N")]
+    assert "A" in chosen
+    assert "\u0b85" in chosen
+    for digit in ("0", "9", "\u0966", "\u0be6", "\u0d6a", "\u136c", "\u07c4"):
+        assert digit not in chosen
+    for script, setting in learner._SCRIPTS.items():
+        assert learner.letters(setting["ranges"]), script
+
+
+def test_the_transform_is_the_same_bytes_for_the_same_seed_and_differs_for_another():
+    canvas = numeral_canvas("nko", 4)
+    data = {"image": canvas, "clearance": clearance(canvas)}
+
+    def run(seed: int) -> list[np.ndarray]:
+        recipe = A.Compose([HandForms(amount=1.0, clearance_scale=(4.0, 0.3), p=1.0)], seed=seed)
+        return [recipe(**data)["image"] for _ in range(6)]
+
+    first, again, other = run(7), run(7), run(8)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(first, again, strict=True))
+    assert any(a.tobytes() != b.tobytes() for a, b in zip(first, other, strict=True))
+
+
+@pytest.mark.parametrize(("config", "label"), [("nko", 4), ("vai", 7), ("geez", 4)])
+def test_samples_change_the_glyph_and_keep_its_structure(config, label):
+    canvas = numeral_canvas(config, label)
+    recipe = A.Compose([HandForms(amount=1.0, clearance_scale=(4.0, 0.3), p=1.0)], seed=0)
+    samples = [recipe(image=canvas, clearance=clearance(canvas))["image"] for _ in range(20)]
+    changed = [sample for sample in samples if not np.array_equal(sample, canvas)]
+    assert len(changed) >= 10
+    assert all(structure(sample) == structure(canvas) for sample in samples)
+    # The ink moves: on average the samples overlap their exemplar's ink clearly less than fully.
+    ink = canvas >= 128
+    overlaps = [((s >= 128) & ink).sum() / ((s >= 128) | ink).sum() for s in changed]
+    assert np.mean(overlaps) < 0.9
+
+
+def test_a_warp_that_would_close_a_hole_is_not_made():
+    canvas = ring()
+    # Every pixel takes its ink from the ring's middle column: the hole fills.
+    xs = np.arange(64, dtype=np.float32)
+    field = np.zeros((64, 64, 2), np.float32)
+    field[..., 0] = 32 - xs[None, :]
+    assert structure(flearned.warp(canvas, field)) != structure(canvas)
+    assert flearned.warp_keeping_structure(canvas, field) is canvas
+    # A small shift keeps the ring a ring, and is made.
+    field[..., 0] = 1.5
+    moved = flearned.warp_keeping_structure(canvas, field)
+    assert not np.array_equal(moved, canvas)
+    assert structure(moved) == structure(canvas)
+
+
+def test_amount_zero_leaves_the_glyph_alone():
+    canvas = numeral_canvas("vai", 3)
+    recipe = A.Compose([HandForms(amount=0.0, p=1.0)], seed=0)
+    assert recipe(image=canvas)["image"] is canvas or np.array_equal(recipe(image=canvas)["image"], canvas)
+
+
+def test_a_recipe_with_the_transform_saves_and_loads(tmp_path):
+    recipe = A.Compose([HandForms(amount=0.7, clearance_scale=(4.0, 0.3), p=0.9)], seed=3)
+    path = tmp_path / "recipe.json"
+    A.save(recipe, str(path), data_format="json")
+    assert "generator.transforms.HandForms" in path.read_text()
+    loaded = A.load(str(path), data_format="json")
+    loaded.set_random_seed(3)
+    recipe.set_random_seed(3)
+    canvas = numeral_canvas("nko", 2)
+    assert np.array_equal(recipe(image=canvas)["image"], loaded(image=canvas)["image"])
+
+
+@pytest.mark.parametrize("amount", [-0.1, 4.5])
+def test_an_amount_out_of_range_is_refused(amount):
+    with pytest.raises(ValueError, match="amount"):
+        HandForms(amount=amount)
+
+
+def test_a_broken_model_file_is_one_clear_error(tmp_path):
+    missing = tmp_path / "none.npz"
+    with pytest.raises(InputError, match="cannot be read"):
+        flearned.load_model(missing)
+    mismatched = tmp_path / "mismatched.npz"
+    np.savez(
+        mismatched,
+        grid=np.int64(4),
+        mean=np.zeros(10),
+        components=np.zeros((2, 32)),
+        deviations=np.ones(2),
+        stroke_angle=np.float64(20),
+        stroke_length=np.array([0.8, 1.2]),
+        stroke_loop=np.array([0.8, 1.2]),
+    )
+    with pytest.raises(InputError, match="mismatched shapes"):
+        flearned.load_model(mismatched)
+
+
+def test_registration_recovers_a_known_shift(learner):
+    source = ring()
+    target = np.roll(source, 3, axis=1)  # the target's ink lies 3 px right of the source's
+    field = learner.register(source, target)
+    ink = target >= 128
+    # Each target pixel takes its ink from 3 px to the left.
+    assert abs(float(np.median(field[..., 0][ink])) + 3) < 0.75
+    assert abs(float(np.median(field[..., 1][ink]))) < 0.75
+    assert learner.overlap(learner.warp(source, field), target) > learner.overlap(source, target)
+
+
+def test_the_gaussian_fit_finds_the_direction_the_fields_vary_along(learner):
+    rng = np.random.default_rng(0)
+    direction = rng.standard_normal(2 * 4 * 4)
+    direction /= np.linalg.norm(direction)
+    fields = (0.2 + rng.standard_normal((200, 1)) * 0.5 * direction + 0.01 * rng.standard_normal((200, 32))).reshape(
+        200, 4, 4, 2
+    )
+    mean, components, deviations, explained = learner.fit_gaussian(fields, kept=0.9)
+    assert len(components) == 1
+    assert explained >= 0.9
+    assert abs(abs(float(components[0] @ direction)) - 1) < 1e-3
+    assert abs(deviations[0] - 0.5) < 0.06
+    np.testing.assert_allclose(mean, 0.2, atol=0.1)
+
+
+def test_stroke_edits_measure_a_longer_tail_and_a_larger_loop(learner):
+    # A "b"-like glyph: a ring with a stem hanging from it; the hand's stem is longer and its ring larger.
+    def glyph(stem: int, radius: int) -> np.ndarray:
+        canvas = np.zeros((64, 64), np.uint8)
+        cv2.circle(canvas, (32, 40), radius, 255, 3)
+        cv2.line(canvas, (32 - radius, 40), (32 - radius, 40 - stem), 255, 3)
+        return canvas
+
+    edits = learner.stroke_edits(glyph(22, 10), glyph(28, 12))
+    assert len(edits["length"]) == 1
+    assert 1.4 < edits["length"][0] < 1.7  # 17 px of stem above the ring against 11
+    assert abs(edits["turn"][0]) < 10
+    assert len(edits["loop"]) == 1
+    assert 1.1 < edits["loop"][0] < 1.35
+
+
+def test_the_script_refuses_bad_input_in_one_line(learner, tmp_path, capsys):
+    assert learner.main(["--out", str(tmp_path / "model.txt")]) == 2
+    assert learner.main(["--out", str(tmp_path / "model.npz"), "--grid", "1"]) == 2
+    existing = tmp_path / "model.npz"
+    existing.write_bytes(b"kept")
+    assert learner.main(["--out", str(existing)]) == 2
+    assert existing.read_bytes() == b"kept"
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith("learn_hand_forms: ") for line in lines)
+    assert "--overwrite" in lines[2]
