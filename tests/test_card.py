@@ -584,3 +584,20 @@ def test_package_metadata_declares_every_bundled_fonts_licence_and_the_projects_
     assert urls["Paper"] == settings.PAPER_URL
     assert all(urls[name].startswith(settings.SOURCE_URL) for name in ("Documentation", "Changelog", "Issues"))
     assert not [c for c in project["classifiers"] if c.startswith("License ::")], "PEP 639: the expression only"
+
+
+def test_changelog_says_its_format_and_links_every_version():
+    text = (PROJECT_DIR / "CHANGELOG.md").read_text(encoding="utf-8")
+    head = text.split("\n## ", 1)[0]
+    assert "[Keep a Changelog](https://keepachangelog.com/" in head
+    sections = set(re.findall(r"^### (\w+)$", text, flags=re.MULTILINE))
+    own = sections - {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+    assert own == {"Data", "Documentation"}, "the two sections of its own that the head names"
+    assert all(f"**{name}**" in head for name in own)
+    versions = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
+    links = dict(re.findall(r"^\[([^\]]+)\]: (\S+)$", text, flags=re.MULTILINE))
+    assert list(links) == versions, "one link definition per version, in the same order"
+    assert all(url.startswith(settings.SOURCE_URL + "/") for url in links.values())
+    assert links[versions[1]].endswith(f"v{versions[2]}...v{versions[1]}")
+    last = card.releases()[-1]
+    assert "]: " not in last.data_markdown, "the link definitions are not part of the oldest entry"
