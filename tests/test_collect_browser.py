@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from generator.collect.app import create_app
-from generator.collect.drawing import CANVAS
+from generator.collect.drawing import CANVAS, png_bytes
 from generator.collect.review import create_review_app
 from generator.collect.storage import Storage, contacts, declines, drawings
 from generator.collect.web import Limits
 from generator.registry import NumeralSystem, resolve
-from tests.collect_drawings import draw_numeral
+from tests.collect_drawings import draw_numeral, scribble
 from tests.collect_server import free_port, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -424,4 +424,57 @@ def test_a_server_restart_and_a_new_key_keep_the_drawing(browser, tmp_path: Path
         expect(page.locator("#status")).to_have_text("Saved. Your first numeral!")
         assert storage.count(drawings) == 1
     page.close()
+    storage.close()
+
+
+# --- the review, clicked as a reviewer clicks it ---------------------------------------------------------------
+
+
+def test_review_accept_reject_and_bulk_by_clicking(browser, tmp_path: Path, vai: NumeralSystem):
+    """Chromium posts the review's forms with the headers it really sends (Origin, Sec-Fetch-Site): a
+    reviewer's clicks must be decisions, not 403s."""
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    session = "s" * 43
+    storage.consent(session)
+    ids = []
+    for label in range(5):
+        strokes = scribble(np.random.default_rng(label))
+        ids.append(storage.add_drawing("vai", label, session, strokes, png_bytes(strokes), "mouse", CANVAS, flag="x"))
+    with serving(create_review_app(storage, [vai], TOKEN)) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(base + "/review")
+        page.fill("input[name=token]", TOKEN)
+        page.fill("input[name=reviewer]", "Ada")
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text("Flagged drawings awaiting a decision")
+        expect(page.locator(".card")).to_have_count(5)
+        # Each drawing beside the numeral it was asked for, both loaded.
+        expect(page.locator(f"#d{ids[0]} img.reference")).to_have_js_property("naturalWidth", 160)
+        expect(page.locator(f"#d{ids[0]} img.drawing")).to_have_js_property("naturalWidth", 256)
+
+        with page.expect_response("**/review/decide") as decided:
+            page.click(f"#d{ids[0]} button:has-text('Accept')")
+        assert decided.value.status == 303
+        expect(page.locator(".card")).to_have_count(4)
+        with page.expect_response("**/review/decide") as decided:
+            page.click(f"#d{ids[1]} button:has-text('Reject')")
+        assert decided.value.status == 303
+        expect(page.locator(".card")).to_have_count(3)
+
+        expect(page.locator("#bulk button[value=reject]")).to_be_disabled()  # nothing selected yet
+        page.check(f"#d{ids[2]} input[type=checkbox]")
+        page.check(f"#d{ids[3]} input[type=checkbox]")
+        expect(page.locator("#picked")).to_have_text("2 selected")
+        with page.expect_response("**/review/decide-many") as decided:
+            page.click("#bulk button[value=reject]")
+        assert decided.value.status == 303
+        expect(page.locator(".card")).to_have_count(1)
+        page.check("#pick-all")
+        with page.expect_response("**/review/decide-many"):
+            page.click("#bulk button[value=accept]")
+        expect(page.locator("main, body")).to_contain_text("Nothing flagged awaits a decision.")
+        page.close()
+    statuses = {d.id: d.status for d in storage.drawings("vai")}
+    assert [statuses[i] for i in ids] == ["accepted", "rejected", "rejected", "rejected", "accepted"]
+    assert {d["reviewer"] for d in storage.decisions()} == {"Ada"}
     storage.close()
