@@ -55,7 +55,14 @@ from generator.layout import read_metadata
 from generator.registry import NumeralSystem, builtin_systems, default_configs, load_spec
 from generator.repository.export import load_split
 from generator.settings import DEFAULT_WEIGHT
-from generator.synthesis.recipe import INGREDIENT_NAMES, INGREDIENTS, OPTIONAL_INGREDIENTS, PLAIN, build_recipe
+from generator.synthesis.recipe import (
+    INGREDIENT_NAMES,
+    INGREDIENTS,
+    LEARNED_INGREDIENTS,
+    OPTIONAL_INGREDIENTS,
+    PLAIN,
+    build_recipe,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # "latin" is scored on the MNIST test set; its spec holds text faces only, so MNIST measures the recipe.
@@ -98,6 +105,18 @@ def hard_variety_rows() -> list[Row]:
     ]
     every = tuple(item.name for item in OPTIONAL_INGREDIENTS)
     rows.append(Row("hard", "default + every hard-variety ingredient", (*INGREDIENT_NAMES, *every), True, True))
+    return rows
+
+
+def learned_rows() -> list[Row]:
+    """The learned model's ablation (issue 28, direction 1): the default with its stroke edits learned from letters,
+    with hands' forms learned from letters added, and with both (``LEARNED_INGREDIENTS``)."""
+    rows = [
+        Row(item.name, f"default with {item.what}", (*INGREDIENT_NAMES, item.name), True, True)
+        for item in LEARNED_INGREDIENTS
+    ]
+    every = tuple(item.name for item in LEARNED_INGREDIENTS)
+    rows.append(Row("learned", "default with both learned steps", (*INGREDIENT_NAMES, *every), True, True))
     return rows
 
 
@@ -216,7 +235,7 @@ def _cell(result: dict, key: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = {row.name: row for row in [*ablation_rows(), *hard_variety_rows()]}
+    rows = {row.name: row for row in [*ablation_rows(), *hard_variety_rows(), *learned_rows()]}
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "realdigits")
     parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=[*SCRIPTS, *REAL_SET])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -15,14 +16,21 @@ import numpy as np
 import pytest
 
 from generator.errors import InputError
+from generator.generate import GenerateSettings, generate
 from generator.registry import builtin_systems
 from generator.synthesis.fonts import render_glyph
 from generator.synthesis.glyph import clearance, structure
 from generator.synthesis.normalize import to_canvas
+from generator.synthesis.recipe import INGREDIENT_NAMES, build_recipe
 from generator.synthesis.recipe.learned import HandForms
 from generator.synthesis.recipe.learned import functional as flearned
+from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +245,29 @@ def test_the_script_refuses_bad_input_in_one_line(learner, tmp_path, capsys):
     assert len(lines) == 3
     assert all(line.startswith("learn_hand_forms: ") for line in lines)
     assert "--overwrite" in lines[2]
+
+
+def test_the_learned_ingredients_sit_at_their_place_and_leave_the_default_alone():
+    default = [type(step).__name__ for step in build_recipe(INGREDIENT_NAMES).transforms]
+    assert "HandForms" not in default
+    learned = build_recipe((*INGREDIENT_NAMES, "learned_strokes", "hand_forms")).transforms
+    names = [type(step).__name__ for step in learned]
+    # The learned stroke edits replace the default's, and the field runs right after them.
+    assert names.count("StrokeWarp") == 1
+    assert names.index("HandForms") == names.index("StrokeWarp") + 1
+    assert len(names) == len(default) + 1
+    model = flearned.load_model()
+    strokes = learned[names.index("StrokeWarp")]
+    assert strokes.angle == round(model.stroke_angle, 1)
+    assert strokes.length == tuple(round(value, 2) for value in model.stroke_length)
+    assert strokes.loop == tuple(round(value, 2) for value in model.stroke_loop)
+
+
+def test_a_run_with_the_learned_recipe_is_the_same_bytes_on_spawned_workers(tmp_path, vai):
+    # A spawned worker rebuilds the recipe from its dict: HandForms must be registered there too.
+    recipe = build_recipe((*INGREDIENT_NAMES, "learned_strokes", "hand_forms"))
+    settings = {"seed": 3, "progress": False, "recipe": recipe, **TINY}
+    one = generate([vai], tmp_path / "one", GenerateSettings(workers=1, **settings))[0]
+    two = generate([vai], tmp_path / "two", GenerateSettings(workers=2, **settings))[0]
+    assert digests(one) == digests(two)
+    assert "generator.transforms.HandForms" in (one / "recipe.json").read_text()

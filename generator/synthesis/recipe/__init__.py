@@ -14,7 +14,9 @@ kernels on arrays (``functional.py``) apart from its transform classes and their
 - ``strokes``: each stroke varied on its own (``StrokeWarp``), loops left open at a sharp corner
   (``OpenCorner``), each piece placed on its own (``PieceAffine``);
 - ``warps``: slant, rotation, aspect and scale (``LeanAffine``), uneven proportions (``LeanGridDistortion``),
-  elastic deformation (``CoarseElastic``).
+  elastic deformation (``CoarseElastic``);
+- ``learned``: hands' forms learned from fonts' letters (``HandForms``, and ``StrokeWarp``'s learned ranges),
+  outside the default recipe (``LEARNED_INGREDIENTS``).
 
 ``core`` holds what they share (their names in ``recipe.json``, argument types, the glyph's strength),
 ``ingredients`` the recipe built from them, ``serialization`` and ``checks`` how a recipe is saved, loaded
@@ -27,6 +29,7 @@ from generator.synthesis.recipe.core import CLEARANCE_KEY, RECIPE_NAMESPACE, str
 from generator.synthesis.recipe.ingredients import (
     INGREDIENT_NAMES,
     INGREDIENTS,
+    LEARNED_INGREDIENTS,
     OPTIONAL_INGREDIENTS,
     PIPELINE,
     PLAIN,
@@ -35,6 +38,7 @@ from generator.synthesis.recipe.ingredients import (
     check_ingredients,
     default_recipe,
 )
+from generator.synthesis.recipe.learned import HandForms
 from generator.synthesis.recipe.pen import InkPressure, PenStroke, SolidInk, StrokeGaps
 from generator.synthesis.recipe.serialization import MAX_DEPTH, load_recipe, save_recipe
 from generator.synthesis.recipe.strokes import OpenCorner, PieceAffine, StrokeWarp
@@ -44,12 +48,14 @@ __all__ = [
     "CLEARANCE_KEY",
     "INGREDIENTS",
     "INGREDIENT_NAMES",
+    "LEARNED_INGREDIENTS",
     "MAX_DEPTH",
     "OPTIONAL_INGREDIENTS",
     "PIPELINE",
     "PLAIN",
     "RECIPE_NAMESPACE",
     "CoarseElastic",
+    "HandForms",
     "Ingredient",
     "InkPressure",
     "LeanAffine",

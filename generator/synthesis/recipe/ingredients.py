@@ -15,6 +15,8 @@ import albumentations as A
 import cv2
 
 from generator.synthesis.normalize import WORKING_BOX
+from generator.synthesis.recipe.learned import HandForms
+from generator.synthesis.recipe.learned.functional import load_model
 from generator.synthesis.recipe.pen import PenStroke, SolidInk, StrokeGaps
 from generator.synthesis.recipe.strokes import OpenCorner, PieceAffine, StrokeWarp
 from generator.synthesis.recipe.warps import CoarseElastic, LeanAffine, LeanGridDistortion
@@ -223,13 +225,56 @@ OPTIONAL_INGREDIENTS = (
 OPTIONAL_NAMES = tuple(ingredient.name for ingredient in OPTIONAL_INGREDIENTS)
 
 
+def _learned_strokes() -> StrokeWarp:
+    # StrokeWarp with the turns, stroke lengths and loop sizes by which handwriting-style letters differ from text
+    # faces' (scripts/learn_hand_forms.py: the 90th percentile of the turns' size, the 5th to 95th of the size
+    # factors, over the letters of six scripts, never digits); the bow is the default's, which the fonts do not
+    # measure.
+    model = load_model()
+    return StrokeWarp(
+        angle=round(model.stroke_angle, 1),
+        length=tuple(round(value, 2) for value in model.stroke_length),
+        bend=0.25,
+        loop=tuple(round(value, 2) for value in model.stroke_loop),
+        clearance_scale=_CLEARANCE_SCALE,
+        p=0.8,
+    )
+
+
+def _hand_forms() -> HandForms:
+    # A field drawn from how handwriting-style letters depart from text faces' (generator/synthesis/recipe/learned),
+    # as much as the fonts show, scaled to the glyph's clearance.
+    return HandForms(amount=1.0, clearance_scale=_CLEARANCE_SCALE, p=1.0)
+
+
+# The learned model's ingredients (issue 28, direction 1), outside the default: ``benchmarks/real_transfer.py``'s
+# learned rows measure them.
+LEARNED_INGREDIENTS = (
+    Ingredient(
+        "learned_strokes",
+        "stroke edits learned from letters: turns, stroke lengths and loop sizes as hands' letters vary type's",
+        _learned_strokes,
+        replaces="strokes",
+    ),
+    Ingredient(
+        "hand_forms",
+        "hands' forms learned from letters: a field drawn from how handwriting faces depart from text faces",
+        _hand_forms,
+        after="strokes",
+    ),
+)
+LEARNED_NAMES = tuple(ingredient.name for ingredient in LEARNED_INGREDIENTS)
+# Every ingredient outside the default, each at its place in the pipeline.
+_EXTRAS = OPTIONAL_INGREDIENTS + LEARNED_INGREDIENTS
+
+
 def _pipeline() -> tuple[Ingredient, ...]:
     """Every ingredient, default and optional, in the order a recipe runs them."""
     order = []
     for ingredient in INGREDIENTS:
-        order += [extra for extra in OPTIONAL_INGREDIENTS if extra.replaces == ingredient.name]
+        order += [extra for extra in _EXTRAS if extra.replaces == ingredient.name]
         order.append(ingredient)
-        order += [extra for extra in OPTIONAL_INGREDIENTS if extra.after == ingredient.name]
+        order += [extra for extra in _EXTRAS if extra.after == ingredient.name]
     return tuple(order)
 
 
@@ -244,7 +289,7 @@ def check_ingredients(ingredients: Iterable[str]) -> tuple[str, ...]:
     unknown = sorted(chosen - set(known))
     if unknown:
         raise ValueError(f"unknown recipe ingredient(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-    replaced = {item.replaces for item in OPTIONAL_INGREDIENTS if item.name in chosen}
+    replaced = {item.replaces for item in _EXTRAS if item.name in chosen}
     return tuple(name for name in known if name in chosen and name not in replaced)
 
 
