@@ -111,3 +111,68 @@ def test_missing_and_unreadable_fonts_are_refused(tmp_path: Path, vai):
     junk.write_bytes(b"this is not a font" * 10)
     with pytest.raises(InputError, match="cannot be read"):
         check_coverage(junk, vai.code_points)
+
+
+def pixel_glyph(squares: list[tuple[int, int]], pitch: int = 7) -> np.ndarray:
+    """A glyph drawn as a pixel font draws it: whole squares of ``pitch`` pixels, at (column, row) of its grid."""
+    glyph = np.zeros((16 * pitch, 16 * pitch), np.uint8)
+    for column, row in squares:
+        glyph[row * pitch : (row + 1) * pitch, column * pitch : (column + 1) * pitch] = 255
+    return glyph
+
+
+# A diagonal stroke one square wide, squares touching at their corners, under a bar: Unifont's Medefaidrin 6 and
+# Ge'ez numerals have such strokes, which the pen traced as a chain of squares.
+STAIRCASE = [(2 + step, 2 + step) for step in range(11)] + [(column, 14) for column in range(2, 14)]
+
+
+def test_a_stair_stepped_outline_is_smoothed_and_keeps_its_pieces_and_holes():
+    from generator.synthesis.glyph import STAIR_STEPS, smooth_stairs, stair_steps, topology
+
+    glyph = pixel_glyph(STAIRCASE)
+    steps, pitch = stair_steps(glyph)
+    assert steps >= STAIR_STEPS
+    assert 6 <= pitch <= 7, "a square of 7 pixels, measured between the centres of its corner pixels"
+    smoothed = smooth_stairs(glyph)
+    assert stair_steps(smoothed)[0] < STAIR_STEPS / 4
+    pieces = topology((np.pad(glyph, 20) >= 128).astype(np.uint8), 196)
+    assert topology((np.pad(smoothed, 20) >= 128).astype(np.uint8), 196) == pieces == (2, 0)
+    ring = pixel_glyph([(c, r) for c in range(3, 11) for r in range(3, 11) if c in (3, 10) or r in (3, 10)])
+    ring_smoothed = smooth_stairs(ring)
+    assert topology((np.pad(ring_smoothed, 20) >= 128).astype(np.uint8), 196) == (1, 1), "the ring keeps its hole"
+
+
+def test_outlines_that_are_not_stair_stepped_are_left_as_they_are(vai):
+    from generator.synthesis.glyph import STAIR_STEPS, smooth_stairs, stair_steps
+
+    for font in vai.fonts:
+        glyph = render_glyph(font, chr(vai.code_points[3]))
+        if stair_steps(glyph)[0] < STAIR_STEPS:
+            assert smooth_stairs(glyph) is glyph
+    noto = next(font for font in vai.fonts if "noto" in font.name)
+    assert stair_steps(render_glyph(noto, chr(vai.code_points[3])))[0] < STAIR_STEPS
+
+
+def test_every_unifont_glyph_that_steps_is_drawn_smooth():
+    """Measured, not named: Unifont's Medefaidrin digits step, the Noto design's do not, and the exemplars the
+    generator draws from carry no steps."""
+    from generator.synthesis.glyph import STAIR_STEPS, smooth_stairs, stair_steps
+    from generator.synthesis.normalize import to_canvas
+
+    medefaidrin = builtin_systems()["medefaidrin"]
+    rendered = render_exemplars(medefaidrin.fonts, medefaidrin.code_points)
+    stepped = [[stair_steps(glyph)[0] >= STAIR_STEPS for glyph in row] for row in rendered]
+    by_font = dict(zip([font.name for font in medefaidrin.fonts], stepped, strict=True))
+    assert sum(by_font["unifont-upper.otf"]) >= 5
+    assert not any(by_font["noto-sans-medefaidrin.ttf"])
+    unifont = [font.name for font in medefaidrin.fonts].index("unifont-upper.otf")
+    canvases = exemplar_canvases(medefaidrin)[unifont]
+    smoothed = [
+        label for label in range(10) if not np.array_equal(canvases[label], to_canvas(rendered[unifont][label]))
+    ]
+    assert len(smoothed) >= 5, (
+        "most stepped glyphs are smoothed (a smoothing that would change a glyph's topology is not used)"
+    )
+    for label in smoothed:
+        assert stepped[unifont][label]
+        assert stair_steps(smooth_stairs(rendered[unifont][label]))[0] < STAIR_STEPS / 4

@@ -8,18 +8,19 @@ from pathlib import Path
 import generator
 from generator.cli import main
 
-# Recorded with version 0.10.0 (solid ink, wide glyphs drawn narrower, no run-on ends), with exactly this
-# command; 0.9.0 and earlier made other shards and another recipe.json here. They change only with the data:
+# Recorded with version 0.11.0 (a pixel font's stair-stepped outlines smoothed before the pen), with exactly this
+# command; 0.10.0 made other shards here (nko and geez each have a Unifont design), 0.9.0 and earlier another
+# recipe.json too. They change only with the data:
 # a deliberate change to the recipe, the sampling, sanitation or the shard format must update them together
 # with the version and the CHANGELOG.
-RECORDED_VERSION = "0.10.0"
+RECORDED_VERSION = "0.11.0"
 RECORDED_SHA256 = {
     "geez/recipe.json": "fdca7b4582a92ef286d6d2177cd0562b72eafc646794d336baa4c484cc2660c2",
-    "geez/test-00000-of-00001.parquet": "b732343dbfb57d33d92e0dd7f5b69100d989b3af0b975a138e017510063ba357",
-    "geez/train-00000-of-00001.parquet": "769ea87fcb46faf241d5d914bdab0afd254849f71c257d0260032445435d3c65",
+    "geez/test-00000-of-00001.parquet": "f96ea53e96d93d569c1d19ea0e7ee4129b861c2d73b1d24d18e1ecce0a3f2e1a",
+    "geez/train-00000-of-00001.parquet": "9e701f3e75bb80ea8ccc4d45e980caa9bf3cb08fbf073541d5d4d56e6b73960e",
     "nko/recipe.json": "fdca7b4582a92ef286d6d2177cd0562b72eafc646794d336baa4c484cc2660c2",
-    "nko/test-00000-of-00001.parquet": "766cd3eef4f9294e51e34e6985af061c4ffd426107a6ea393b3fb01b05f03dc7",
-    "nko/train-00000-of-00001.parquet": "f792c1cc3071ad78362d099614355e38c660eaea67ca00920c923a049613b309",
+    "nko/test-00000-of-00001.parquet": "799c85578977b6a129432b5d5c0b148ae4b4af3fd8afc15e7dce6b9e87d3ccbb",
+    "nko/train-00000-of-00001.parquet": "5d58be39841053cd7f66d4ffd4a714efe8ea259f5a7283aa59a7d292b4b55439",
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from generator.errors import InputError
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_exemplars
-from generator.synthesis.glyph import GlyphShape, clearance, measure_glyph, structure
+from generator.synthesis.glyph import GlyphShape, clearance, measure_glyph, smooth_stairs, structure
 from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.synthesis.plan import Chunk
 from generator.synthesis.recipe import CLEARANCE_KEY, PenStroke  # also registers the recipe's own transforms
@@ -140,10 +140,12 @@ def encode_png(image: np.ndarray) -> bytes:
 def exemplar_canvases(system: NumeralSystem) -> list[list[np.ndarray | None]]:
     """``[font][label]`` canvases ready for the recipe; checks every font on the way.
 
-    A glyph that the spec excludes (``exclude_classes``) is ``None``: it is never drawn nor a template.
+    A glyph that the spec excludes (``exclude_classes``) is ``None``: it is never drawn nor a template. A glyph
+    whose outline is stair-stepped (a pixel font's) is smoothed first (``smooth_stairs``), so that the pen draws
+    its centreline as a line, not as a chain of squares.
     """
     return [
-        [to_canvas(glyph) if system.draws(font, label) else None for label, glyph in enumerate(glyphs)]
+        [to_canvas(smooth_stairs(glyph)) if system.draws(font, label) else None for label, glyph in enumerate(glyphs)]
         for font, glyphs in enumerate(render_exemplars(system.fonts, system.code_points))
     ]
 
