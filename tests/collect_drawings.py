@@ -8,6 +8,7 @@ scribble (many long strokes across the whole pad), for sanitation to catch.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 from skimage.morphology import skeletonize
@@ -86,4 +87,102 @@ def scribble(rng: np.random.Generator, strokes: int = 25) -> list:
             [[round(float(x), 1), round(float(y), 1), round(t + 8 * i, 1), 0.5] for i, (x, y) in enumerate(xy)]
         )
         t += 200
+    return drawing
+
+
+# --- planted cases for sanitation: what vandals, careless hands and other scripts send ---------------------------
+
+
+def bar(rng: np.random.Generator) -> list:
+    """One vertical stroke down the middle of the pad: the least effort that still leaves a mark."""
+    x = 500 + rng.uniform(-60, 60)
+    top, bottom = 180 + rng.uniform(-40, 40), 820 + rng.uniform(-40, 40)
+    return [
+        [
+            [round(float(x + rng.normal(0, 2)), 1), round(float(y), 1), round(10.0 * i, 1), 0.5]
+            for i, y in enumerate(np.linspace(top, bottom, 30))
+        ]
+    ]
+
+
+def dot(rng: np.random.Generator) -> list:
+    """A tap: one point, or two a few units apart."""
+    x, y = rng.uniform(300, 700, 2)
+    return [
+        [
+            [round(float(x), 1), round(float(y), 1), 0.0, 0.5],
+            [round(float(x) + 3, 1), round(float(y) + 2, 1), 12.0, 0.5],
+        ]
+    ]
+
+
+def _segments(corners: list, t: float) -> list:
+    points = []
+    for (x0, y0), (x1, y1) in itertools.pairwise(corners):
+        for f in np.linspace(0, 1, 15):
+            points.append([x0 + f * (x1 - x0), y0 + f * (y1 - y0), t, 0.5])
+            t += 8
+    return points
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, t: float) -> list:
+    return [
+        [cx + rx * np.cos(a), cy + ry * np.sin(a), t + 8 * i, 0.5] for i, a in enumerate(np.linspace(start, end, 40))
+    ]
+
+
+# Latin digits as a hand draws them, in pad units: planted to see whether sanitation notices another
+# script's digit filed under a numeral. Hand-placed lines and arcs; no font's digits are used.
+LATIN_DIGITS = {
+    "0": lambda: [_arc(500, 500, 200, 300, 0, 2 * np.pi, 0)],
+    "1": lambda: [_segments([[500, 200], [500, 800]], 0)],
+    "2": lambda: [
+        _arc(500, 380, 180, 160, np.pi * 1.1, np.pi * 2.25, 0) + _segments([[600, 520], [300, 800], [720, 800]], 400)
+    ],
+    "3": lambda: [
+        _arc(480, 360, 170, 140, -np.pi * 0.9, np.pi * 0.5, 0)
+        + _arc(480, 640, 190, 150, -np.pi * 0.5, np.pi * 0.9, 400)
+    ],
+    "4": lambda: [_segments([[650, 200], [250, 650], [750, 650]], 0), _segments([[600, 380], [600, 850]], 500)],
+    "7": lambda: [_segments([[280, 220], [720, 220], [420, 820]], 0)],
+    "8": lambda: [_arc(500, 350, 150, 150, 0, 2 * np.pi, 0), _arc(500, 650, 180, 170, 0, 2 * np.pi, 600)],
+    "9": lambda: [_arc(500, 380, 170, 170, 0, 2 * np.pi, 0), _segments([[670, 380], [620, 820]], 600)],
+}
+
+
+def latin_digit(digit: str, rng: np.random.Generator) -> list:
+    """A Latin digit (a key of ``LATIN_DIGITS``) in one writer's size, position and tremor."""
+    scale, (dx, dy) = rng.uniform(0.9, 1.1), rng.uniform(-40, 40, 2)
+    return [
+        [
+            [
+                round(float(np.clip(500 + scale * (x - 500) + dx + rng.normal(0, 2), 0, CANVAS)), 1),
+                round(float(np.clip(500 + scale * (y - 500) + dy + rng.normal(0, 2), 0, CANVAS)), 1),
+                round(float(t), 1),
+                p,
+            ]
+            for x, y, t, p in stroke
+        ]
+        for stroke in LATIN_DIGITS[digit]()
+    ]
+
+
+def unusual_hand(system: NumeralSystem, label: int, rng: np.random.Generator) -> list:
+    """A correct numeral in an unusual hand: small, slanted hard, low on the left of the pad."""
+    strokes = draw_numeral(system, label, rng, font=len(system.fonts) - 1)
+    points = np.array([[p[0], p[1]] for stroke in strokes for p in stroke])
+    low = points.min(axis=0)
+    drawing = []
+    for stroke in strokes:
+        drawing.append(
+            [
+                [
+                    round(float(np.clip(120 + 0.55 * (x - low[0]) + 0.25 * (y - low[1]), 0, CANVAS)), 1),
+                    round(float(np.clip(420 + 0.55 * (y - low[1]), 0, CANVAS)), 1),
+                    t,
+                    p,
+                ]
+                for x, y, t, p in stroke
+            ]
+        )
     return drawing

@@ -34,6 +34,7 @@ over height), ``centre_x``, ``centre_y`` and ``extent`` (on the pad, as shares o
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -259,7 +260,7 @@ class Reference:
             return Verdict(
                 drawing.id,
                 table,
-                f"unlike {own_name}: it resembles the numeral's forms at {scores[label]:.2f}, where genuine ones "
+                f"unlike {own_name}: it resembles the numeral's forms at {_down(scores[label])}, where genuine ones "
                 f"reach {self.floors[label]:.2f} or more (another script's digit, or a shape of no numeral)",
             )
         stats = self.feature_stats[label]
@@ -274,7 +275,7 @@ class Reference:
                 return Verdict(
                     drawing.id,
                     table,
-                    f"unusual for {own_name}: {', '.join(unusual)} than the {self.writers[label]} "
+                    f"unusual for {own_name}: {', '.join(unusual)}, compared with the {self.writers[label]} "
                     "writers whose drawings were accepted",
                 )
         return Verdict(drawing.id, table, None)
@@ -285,6 +286,11 @@ class Reference:
         # Its own template would match it perfectly: leave out the template closest to it.
         correlations = self.templates.vectors @ _vector(image)
         return self.templates.class_scores(image, exclude=int(correlations.argmax()))
+
+
+def _down(value: float) -> str:
+    """A correlation to two places, rounded down: 0.797 is shown as 0.79, under a floor of 0.80."""
+    return f"{math.floor(value * 100) / 100:.2f}"
 
 
 def _name(system: NumeralSystem, label: int) -> str:
@@ -360,3 +366,48 @@ class References:
             reference = Reference.build(system, accepted, self._fonts[config], self._images)
             self._built[config] = (self._decision, reference)
             return reference
+
+
+# Each reason's kind, by how it starts: for counting what a report flagged.
+REASON_KINDS = {
+    "empty": "empty",
+    "too little ink": "too little ink",
+    "scribbled": "scribbled",
+    "looks like": "looks like another numeral",
+    "unlike": "unlike its class",
+    "unusual for": "unusual for its class",
+    "rejected": "rejected by a reviewer",
+}
+
+
+def reason_kind(reason: str | None) -> str:
+    """The kind of a flag's reason (a ``REASON_KINDS`` value), or ``"not flagged"``."""
+    if reason is None:
+        return "not flagged"
+    return next((kind for start, kind in REASON_KINDS.items() if reason.startswith(start)), "other")
+
+
+def planted_report(reference: Reference, cases: dict[str, Sequence[Drawing]]) -> list[dict]:
+    """What the model makes of each group of planted drawings: how many it flags, and why.
+
+    Returns, for each group in order: ``case``, ``drawings``, ``flagged``, ``kinds`` (each reason's kind
+    and how many drawings got it, most first) and ``example`` (the first flagged drawing's reason, in full,
+    or None).
+    """
+    rows = []
+    for case, drawings in cases.items():
+        verdicts = [reference.verdict(d) for d in drawings]
+        kinds: dict[str, int] = {}
+        for verdict in verdicts:
+            kind = reason_kind(verdict.reason)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        rows.append(
+            {
+                "case": case,
+                "drawings": len(drawings),
+                "flagged": sum(v.flagged for v in verdicts),
+                "kinds": dict(sorted(kinds.items(), key=lambda item: (-item[1], item[0]))),
+                "example": next((v.reason for v in verdicts if v.flagged), None),
+            }
+        )
+    return rows

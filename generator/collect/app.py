@@ -7,6 +7,10 @@
     POST /api/drawing                   one drawing (see generator.collect.drawing)
     POST /api/decline                   skip, or "I don't know this one"
     POST /api/contact                   an optional name or email, kept apart and never exported
+    GET  /api/token                     the session's CSRF token again (for a page that lost it)
+    POST /api/delete-code               a fresh deletion code for this session, shown once (XXXX-XXXX)
+    POST /api/delete                    delete every drawing of this session
+    POST /api/delete-with-code          {"code": "XXXX-XXXX"}: delete every drawing of the session that code belongs to
 
 Every POST needs the session cookie and its CSRF token (header ``X-CSRF-Token``), and is rate-limited
 per session and per client address.
@@ -15,9 +19,9 @@ per session and per client address.
 from __future__ import annotations
 
 import functools
-import json
 import random
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import cv2
@@ -31,10 +35,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from generator.collect import i18n
-from generator.collect.drawing import CANVAS, SubmissionError, check_class, parse_submission, png_bytes
+from generator.collect.anomaly import References, Verdict
+from generator.collect.drawing import (
+    CANVAS,
+    Submission,
+    SubmissionError,
+    check_class,
+    load_json,
+    parse_submission,
+    png_bytes,
+)
 from generator.collect.prompts import choose_class, writer_class_counts
 from generator.collect.settings import DEFAULT_GOAL, LICENCE, LICENCE_URL
-from generator.collect.storage import DECLINE_REASONS, Storage
+from generator.collect.storage import CONSENT_BASES, DECLINE_REASONS, NEW, Drawing, Storage
 from generator.collect.web import (
     PACKAGE_DIR,
     Guard,
@@ -54,9 +67,15 @@ from generator.registry import NumeralSystem
 from generator.synthesis.fonts import check_coverage, render_glyph
 
 _NAME_MAX, _EMAIL_MAX = 100, 254
-_EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']{1,189}\.[A-Za-z]{2,24}")
-# Text a visitor types is a name or an address: markup and control characters have no place in it.
-_FORBIDDEN_TEXT = re.compile(r"[<>\"'`\\{}\x00-\x1f\x7f]")
+_EMAIL = re.compile(r"[^@\s<>\"]{1,64}@[^@\s<>\"']{1,189}\.[A-Za-z]{2,24}")
+# Text a visitor types is a name or an address: markup has no place in it. Apostrophes do (O'Brien,
+# Ng'ang'a, with ' or U+2019), and every value is escaped wherever it is shown.
+_MARKUP = re.compile(r"[<>\"`\\{}]")
+# Unicode categories a name never needs: controls, format characters (bidi overrides such as U+202E,
+# which can make a name read backwards, and invisible ones), private use, surrogates, unassigned, line
+# and paragraph separators. Zero-width (non-)joiners are format characters that some scripts' spelling needs.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}
 
 
 def numeral_png(system: NumeralSystem, label: int) -> bytes:
@@ -92,7 +111,8 @@ def create_app(
     """The drawing page's ASGI app, for the given configs, writing into ``storage``."""
     limits = limits or Limits()
     served = {system.name: system for system in systems}
-    keys = Secrets()
+    references = References(storage, systems)
+    keys = Secrets(storage.key("csrf"))  # kept in the database: a restart leaves open pages working
     by_session = RateLimiter(limits.session_per_minute, limits.session_burst)
     by_address = RateLimiter(limits.address_per_minute, limits.address_burst)
     rng = random.Random()
@@ -102,17 +122,17 @@ def create_app(
         """The session of a state-changing request, once its CSRF token and rate limits pass."""
         session = session_of(request)
         if session is None:
-            raise Refused(403, "no session cookie; reload the page")
+            raise Refused(403, "no session cookie; reload the page", "no_session")
         keys.check_csrf(request, session)
         if not by_address.allow(keys.address_key(request)) or not by_session.allow(session):
-            raise Refused(429, "too many requests; wait a moment")
+            raise Refused(429, "too many requests; wait a moment", "rate_limited")
         return session
 
     async def json_body(request: Request) -> dict:
         try:
-            data = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise Refused(400, "body is not JSON") from None
+            data = load_json(await request.body())
+        except SubmissionError as exc:
+            raise Refused(400, str(exc)) from None
         if not isinstance(data, dict):
             raise Refused(400, "body must be a JSON object")
         return data
@@ -156,7 +176,7 @@ def create_app(
     async def prompt(request: Request) -> Response:
         session = session_of(request)
         if session is None:
-            raise Refused(403, "no session cookie; reload the page")
+            raise Refused(403, "no session cookie; reload the page", "no_session")
         config = request.query_params.get("config", "")
         if config not in served:
             raise Refused(400, f"config must be one of {sorted(served)}")
@@ -184,9 +204,62 @@ def create_app(
         )
 
     async def consent(request: Request) -> Response:
+        """Agreement to publication, with its basis: ``{"basis": "16_or_older" | "parent_or_teacher"}``.
+
+        Answers the session's deletion code (``XXXX-XXXX``), which the page shows once.
+        """
         session = posting(request)
-        await run_in_threadpool(storage.consent, session)
-        return JSONResponse({"ok": True})
+        data = await json_body(request)
+        basis = data.get("basis")
+        if basis not in CONSENT_BASES or set(data) != {"basis"}:
+            raise Refused(
+                400,
+                f"consent is {{basis}} with basis one of {CONSENT_BASES}: the writer is 16 or older, "
+                "or draws with a parent's or teacher's agreement",
+            )
+        await run_in_threadpool(storage.consent, session, basis)
+        code = await run_in_threadpool(storage.new_delete_code, session)
+        return JSONResponse({"ok": True, "delete_code": code})
+
+    async def token(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            raise Refused(403, "no session cookie; reload the page", "no_session")
+        return JSONResponse({"csrf": keys.csrf_token(session)}, headers={"cache-control": "no-store"})
+
+    async def delete_code(request: Request) -> Response:
+        session = await consented_poster(request)
+        code = await run_in_threadpool(storage.new_delete_code, session)
+        return JSONResponse({"delete_code": code})
+
+    async def delete_mine(request: Request) -> Response:
+        session = await consented_poster(request)
+        deleted = await run_in_threadpool(storage.delete_writer, session)
+        return JSONResponse({"deleted": deleted})
+
+    async def delete_with_code(request: Request) -> Response:
+        posting(request)  # any visitor's page may send a code: the code, not the cookie, names the writer
+        data = await json_body(request)
+        code = data.get("code")
+        if not isinstance(code, str) or len(code) > 20 or set(data) != {"code"}:
+            raise Refused(400, "a deletion is {code}, the code shown when you agreed (XXXX-XXXX)")
+        owner = await run_in_threadpool(storage.session_of_code, code)
+        if owner is None:
+            raise Refused(404, "no drawings have that code; check it, letter by letter")
+        deleted = await run_in_threadpool(storage.delete_writer, owner)
+        return JSONResponse({"deleted": deleted})
+
+    async def consented_poster(request: Request) -> str:
+        session = posting(request)
+        if not await run_in_threadpool(storage.has_consented, session):
+            raise Refused(403, "consent first: the page asks before the first drawing", "consent_first")
+        return session
+
+    def judge(submission: Submission, session: str) -> Verdict:
+        """The anomaly model's verdict, stored with the drawing: the review page reads it, never recomputes it."""
+        config, label, strokes = submission.config, submission.label, submission.strokes
+        unsaved = Drawing(0, config, label, session, "", submission.pointer, CANVAS, strokes, b"", NEW)
+        return references.get(submission.config).verdict(unsaved)
 
     async def drawing(request: Request) -> Response:
         session = posting(request)
@@ -196,17 +269,23 @@ def create_app(
         except SubmissionError as exc:
             raise Refused(400, str(exc)) from None
         if not await run_in_threadpool(storage.has_consented, session):
-            raise Refused(403, "consent first: the page asks before the first drawing")
+            raise Refused(403, "consent first: the page asks before the first drawing", "consent_first")
         png = await run_in_threadpool(png_bytes, submission.strokes)
+        verdict = await run_in_threadpool(judge, submission, session)
         drawing_id = await run_in_threadpool(
-            storage.add_drawing,
-            submission.config,
-            submission.label,
-            session,
-            submission.strokes,
-            png,
-            submission.pointer,
-            CANVAS,
+            functools.partial(
+                storage.add_drawing,
+                submission.config,
+                submission.label,
+                session,
+                submission.strokes,
+                png,
+                submission.pointer,
+                CANVAS,
+                submission=submission.submission,
+                flag=verdict.reason,
+                scores=verdict.features,
+            )
         )
         drawn, _ = await run_in_threadpool(storage.session_summary, session, submission.config)
         return JSONResponse({"id": drawing_id, "drawn": drawn, "goal": goal})
@@ -222,7 +301,7 @@ def create_app(
         if reason not in DECLINE_REASONS or set(data) != {"config", "label", "reason"}:
             raise Refused(400, f"a decline is {{config, label, reason}} with reason one of {DECLINE_REASONS}")
         if not await run_in_threadpool(storage.has_consented, session):
-            raise Refused(403, "consent first: the page asks before the first drawing")
+            raise Refused(403, "consent first: the page asks before the first drawing", "consent_first")
         await run_in_threadpool(storage.add_decline, config, label, session, reason)
         return JSONResponse({"ok": True})
 
@@ -237,7 +316,7 @@ def create_app(
         if name is None and email is None:
             raise Refused(400, "give a name, an email, or both")
         if not await run_in_threadpool(storage.has_consented, session):
-            raise Refused(403, "consent first: the page asks before the first drawing")
+            raise Refused(403, "consent first: the page asks before the first drawing", "consent_first")
         await run_in_threadpool(storage.add_contact, session, name, email)
         return JSONResponse({"ok": True})
 
@@ -256,6 +335,10 @@ def create_app(
             Route("/api/drawing", drawing, methods=["POST"]),
             Route("/api/decline", decline, methods=["POST"]),
             Route("/api/contact", contact, methods=["POST"]),
+            Route("/api/token", token),
+            Route("/api/delete-code", delete_code, methods=["POST"]),
+            Route("/api/delete", delete_mine, methods=["POST"]),
+            Route("/api/delete-with-code", delete_with_code, methods=["POST"]),
             Route("/healthz", health),
             Route("/favicon.ico", no_icon),
             Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
@@ -270,6 +353,9 @@ def _text(value: object, key: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise Refused(400, f"{key} must be text of at most {limit} characters")
-    if _FORBIDDEN_TEXT.search(value):
-        raise Refused(400, f"{key} holds markup or control characters")
+    value = unicodedata.normalize("NFC", value)
+    if _MARKUP.search(value) or any(
+        unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in _JOINERS for ch in value
+    ):
+        raise Refused(400, f"{key} holds markup, control or direction-changing characters")
     return value.strip() or None

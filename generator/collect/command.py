@@ -3,11 +3,13 @@
 afro-mnist collect serve --configs geez vai --db collect.sqlite [--host 127.0.0.1] [--port 8000] [--goal 20]
 AFRO_MNIST_REVIEW_TOKEN=... afro-mnist collect review --db collect.sqlite [--port 8001]
 afro-mnist collect export --db collect.sqlite --out DIR --format exemplars|parquet|strokes [--configs NAME ...]
+afro-mnist collect stats --db collect.sqlite [--class-goal 200] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import socket
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 
 from generator.collect.settings import (
+    DEFAULT_CLASS_GOAL,
     DEFAULT_DB,
     DEFAULT_GOAL,
     DEFAULT_HOST,
@@ -79,6 +82,16 @@ def add_arguments(collect: argparse.ArgumentParser) -> None:
     )
     export.add_argument("--overwrite", action="store_true", help="replace what an earlier export wrote")
 
+    stats = commands.add_parser("stats", help="how the campaign stands: drawings per config, class and writer")
+    common(stats)
+    stats.add_argument(
+        "--class-goal",
+        type=int,
+        default=DEFAULT_CLASS_GOAL,
+        help=f"usable drawings wanted of each class (default: {DEFAULT_CLASS_GOAL})",
+    )
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+
 
 def run(args: argparse.Namespace) -> None:
     try:
@@ -87,6 +100,22 @@ def run(args: argparse.Namespace) -> None:
         raise InputError(
             f'afro-mnist collect needs {exc.name}, which is not installed; pip install "afro-mnist[collect]"'
         ) from None
+
+    if args.collect_command == "stats":
+        from generator.collect.stats import collection_stats, stats_text  # on use: SQLAlchemy
+
+        if args.class_goal < 1:
+            raise InputError(f"--class-goal {args.class_goal} must be at least 1")
+        storage = Storage(args.db)
+        try:
+            names = args.configs or storage.configs()
+            figures = collection_stats(
+                storage, resolve(names, args.spec) if names else [], class_goal=args.class_goal, db=args.db
+            )
+        finally:
+            storage.close()
+        print(json.dumps(figures, indent=2, ensure_ascii=False) if args.json else stats_text(figures))
+        return
 
     if args.collect_command == "export":
         from generator.collect.export import export  # on use: SQLAlchemy and parquet

@@ -7,8 +7,11 @@
 - ``strokes``: ``OUT/<config>.ndjson``, one drawing a line, in Quick, Draw!'s simplified format.
 
 Exported are the drawings a reviewer accepted, and the new ones that the anomaly model does not
-flag; rejected drawings never are. Writers are named by a hash of their session id, never the id
-itself. Contacts (names and emails) are never exported. The same database gives the same bytes.
+flag; rejected drawings never are, nor drawings their writers deleted (those are gone from the
+database). Before it reads them, an export rescores the drawings awaiting a decision against the
+current reference (fonts and accepted drawings) and stores the verdicts (``anomaly.rescore``).
+Writers are named by a hash of their session id, never the id itself. Contacts (names and emails) are
+never exported. The same database gives the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 import cv2
 
 import generator
-from generator.collect.anomaly import assess
+from generator.collect.anomaly import rescore
 from generator.collect.drawing import mnist_image, simplified
 from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_SUFFIX, LICENCE, LICENCE_URL
 from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
@@ -44,18 +47,13 @@ def writer_id(session: str) -> str:
 
 def usable(storage: Storage, system: NumeralSystem) -> tuple[list[Drawing], dict[str, int]]:
     """The drawings of ``system`` to export, and how many were left out, by why."""
+    rescore(storage, system)
     drawings = storage.drawings(system.name)
-    verdicts = assess(system, drawings)
-    kept = [
-        d
-        for d, v in zip(drawings, verdicts, strict=True)
-        if d.status == ACCEPTED or (d.status == NEW and not v.flagged)
-    ]
+    kept = [d for d in drawings if d.status == ACCEPTED or (d.status == NEW and d.flag is None)]
     left_out = {
         "rejected": sum(1 for d in drawings if d.status == REJECTED),
-        "flagged_awaiting_review": sum(
-            1 for d, v in zip(drawings, verdicts, strict=True) if d.status == NEW and v.flagged
-        ),
+        "flagged_awaiting_review": sum(1 for d in drawings if d.status == NEW and d.flag is not None),
+        "deleted_by_writers": storage.deleted_drawings(),
     }
     return kept, left_out
 
@@ -210,6 +208,11 @@ def _write_config(
         split: [sum(1 for d in splits[split] if d.label == label) for label in range(system.num_classes)]
         for split in SPLITS
     }
+    # With few writers, a writer-disjoint split often leaves a class out of one split: said, not hidden.
+    missing = {
+        split: [name for name, count in zip(system.class_names, per_class[split], strict=True) if count == 0]
+        for split in SPLITS
+    }
     every = [d for split in SPLITS for d in splits[split]]
     metadata = {
         "config": name,
@@ -232,6 +235,7 @@ def _write_config(
                 f"{test_share:.0%} of the drawings; no writer is in both splits"
             ),
             "left_out": left_out,
+            "missing_classes": missing,
             "normalisation": "rendered from the strokes with a round pen, then fitted into a 20x20 box and "
             "centred by mass in 28x28 (generator.synthesis.normalize.mnist_normalize), as every image is",
         },
