@@ -62,12 +62,29 @@ def add_arguments(collect: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--goal", type=int, default=DEFAULT_GOAL, help=f"drawings asked of a visitor (default: {DEFAULT_GOAL})"
     )
+    serve.add_argument(
+        "--lan",
+        action="store_true",
+        help="listen on this machine's address on the local network, and print the URL and a QR code for phones",
+    )
 
     review = commands.add_parser("review", help="serve the review page, behind a token")
     common(review)
     server(review, DEFAULT_REVIEW_PORT)
     review.add_argument(
         "--token", help=f"the review token; better given as ${TOKEN_VARIABLE}, which other users cannot see in ps"
+    )
+    review.add_argument(
+        "--join-url",
+        metavar="URL",
+        help=f"the drawing page's address, for the join page's QR code (default: this machine's LAN address, "
+        f"port {DEFAULT_PORT}, as collect serve --lan prints it)",
+    )
+    review.add_argument(
+        "--class-goal",
+        type=int,
+        default=DEFAULT_CLASS_GOAL,
+        help=f"the organiser's page: usable drawings wanted of each class (default: {DEFAULT_CLASS_GOAL})",
     )
 
     export = commands.add_parser("export", help="write the usable drawings as seeds, a parquet config or strokes")
@@ -147,8 +164,13 @@ def run(args: argparse.Namespace) -> None:
                 f"the review page needs a token of at least {MIN_TOKEN_LENGTH} characters: set ${TOKEN_VARIABLE} "
                 '(for example to the output of `python -c "import secrets; print(secrets.token_urlsafe())"`)'
             )
+        if args.class_goal < 1:
+            raise InputError(f"--class-goal {args.class_goal} must be at least 1")
+        join = args.join_url or _default_join_url()
+        if not join.startswith(("http://", "https://")) or any(c.isspace() for c in join) or len(join) > 500:
+            raise InputError(f"--join-url {join[:80]!r} is not an http:// or https:// address; pass the page's URL")
         storage = Storage(args.db)
-        app = create_review_app(storage, systems, token)
+        app = create_review_app(storage, systems, token, join_url=join, class_goal=args.class_goal, db=args.db)
         path = "/review"
     else:
         from generator.collect.app import check_fonts, create_app  # on use: Starlette, of the collect extra
@@ -156,14 +178,43 @@ def run(args: argparse.Namespace) -> None:
         if args.goal < 1:
             raise InputError(f"--goal {args.goal} must be at least 1")
         check_fonts(systems)
+        if args.lan:
+            args.host = _lan_host(args.host)
         storage = Storage(args.db)
         app = create_app(storage, systems, goal=args.goal)
         path = "/"
     _check_free(args.host, args.port)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if getattr(args, "lan", False):
+        from generator.collect.lan import LAN_WARNING, join_url, terminal_qr
+
+        print(LAN_WARNING, file=sys.stderr)
+        print(terminal_qr(join_url(args.host, args.port)), flush=True)
+    elif args.host not in ("127.0.0.1", "localhost", "::1"):
         print(PUBLIC_WARNING.format(host=args.host), file=sys.stderr)
     serve_forever(app, args.host, args.port, f"{', '.join(s.name for s in systems)} into {args.db}", path)
     storage.close()
+
+
+def _lan_host(host: str) -> str:
+    """The address ``serve --lan`` listens on: the machine's LAN address.
+
+    Raises:
+        InputError: ``--host`` given as well, or no local network.
+    """
+    from generator.collect.lan import lan_address
+
+    if host != DEFAULT_HOST:
+        raise InputError(f"--lan listens on this machine's LAN address; leave out --host {host}, or --lan")
+    address = lan_address()
+    if address is None:
+        raise InputError("--lan: this machine has no address on a local network; join the Wi-Fi first, or pass --host")
+    return address
+
+
+def _default_join_url() -> str:
+    from generator.collect.lan import join_url, lan_address
+
+    return join_url(lan_address() or DEFAULT_HOST, DEFAULT_PORT)
 
 
 def _check_free(host: str, port: int) -> None:
