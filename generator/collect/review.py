@@ -36,7 +36,8 @@ from starlette.staticfiles import StaticFiles
 
 from generator.collect.anomaly import font_images, rescore
 from generator.collect.app import numeral_png
-from generator.collect.settings import MIN_TOKEN_LENGTH
+from generator.collect.organiser import organiser_routes
+from generator.collect.settings import DEFAULT_CLASS_GOAL, MIN_TOKEN_LENGTH
 from generator.collect.storage import DECISIONS, Storage
 from generator.collect.web import (
     PACKAGE_DIR,
@@ -60,8 +61,21 @@ REVIEW_PAGE = 50  # drawings a page shows
 MAX_BULK = 500  # drawings one bulk decision may name
 
 
-def create_review_app(storage: Storage, systems: Sequence[NumeralSystem], token: str) -> Guard:
-    """The review page's ASGI app. ``token`` must be at least ``MIN_TOKEN_LENGTH`` characters."""
+def create_review_app(
+    storage: Storage,
+    systems: Sequence[NumeralSystem],
+    token: str,
+    *,
+    join_url: str = "http://127.0.0.1:8000/",
+    class_goal: int = DEFAULT_CLASS_GOAL,
+    db: str = "",
+) -> Guard:
+    """The review page's ASGI app, with the organiser's pages (``generator.collect.organiser``).
+
+    ``token`` must be at least ``MIN_TOKEN_LENGTH`` characters; ``join_url`` is the drawing page's address
+    that the join page shows, ``class_goal`` the drawings wanted of each class, ``db`` the ``--db`` to quote
+    in the export commands.
+    """
     if len(token) < MIN_TOKEN_LENGTH:
         raise ValueError(f"the review token must have at least {MIN_TOKEN_LENGTH} characters")
     served = {system.name: system for system in systems}
@@ -200,6 +214,15 @@ def create_review_app(storage: Storage, systems: Sequence[NumeralSystem], token:
             Route("/review/rescore", rescore_all, methods=["POST"]),
             Route("/review/numeral/{config}/{label}.png", numeral),
             Route("/review/drawing/{id}.png", drawing_png),
+            *organiser_routes(
+                storage,
+                systems,
+                reviewer_of=reviewer_of,
+                login_page=login_page,
+                join_url=join_url,
+                class_goal=class_goal,
+                db=db,
+            ),
             Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         ],
         exception_handlers={Refused: refuse_response, HTTPException: http_error},
