@@ -43,8 +43,11 @@ from generator.collect import command as collect_command
 from generator.errors import ArgumentParser, InputError, one_line
 from generator.layout import (
     DEFAULT_BUILD_DIR,
+    MAX_SEED,
     check_config_name,
     check_output_paths,
+    check_seed,
+    config_folder,
     config_folders,
     format_code_point,
     read_metadata,
@@ -67,6 +70,12 @@ TINY_ENV = "AFRO_MNIST_TINY"
 TINY_DEFAULTS = {"train_size": 60, "test_size": 20, "epochs": 1, "workers": 1}
 DEFAULT_REAL_OUT = Path("build/evaluate_real")
 FROM_HELP = f"the folder that generate wrote (default: {DEFAULT_BUILD_DIR})"
+CONFIG_HELP = "a config that generate wrote into --from, such as vai"
+# The most samples of each class a preview draws: a grid of 100 columns is wider than any screen already.
+MAX_PREVIEW_SAMPLES = 100
+# Linux's limits on a file name and on a whole path, in bytes: a longer --out fails deep in the run otherwise.
+NAME_MAX = 255
+PATH_MAX = 4096
 
 
 def tiny() -> bool:
@@ -86,6 +95,11 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], None]
     hides_torch: bool = False
+    description: str = ""
+    examples: tuple[str, ...] = ()
+
+    def epilog(self) -> str | None:
+        return "examples:\n" + "\n".join(f"  {example}" for example in self.examples) if self.examples else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,15 +129,26 @@ def run_safely(action: Callable[[], int | None]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog=PROG, description="MNIST-style numeral datasets for low-resource scripts.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser, title="commands"
+    )
     for name, command in COMMANDS.items():
-        command.add_arguments(commands.add_parser(name, help=command.help))
+        command.add_arguments(
+            commands.add_parser(
+                name,
+                help=command.help,
+                description=command.description or command.help[:1].upper() + command.help[1:] + ".",
+                epilog=command.epilog(),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
     return parser
 
 
 def run(args: argparse.Namespace) -> None:
     """Runs the parsed command line's command."""
     command = COMMANDS[args.command]
+    check_arguments(args)
     block_torch = command.hides_torch and "torch" not in sys.modules
     if block_torch:
         sys.modules["torch"] = None  # type: ignore[assignment]
@@ -132,6 +157,38 @@ def run(args: argparse.Namespace) -> None:
     finally:
         if block_torch and sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuses, before any command starts, what no command can use: a seed out of range, or a path too long.
+
+    Raises:
+        InputError: naming the option and its value.
+    """
+    if getattr(args, "seed", None) is not None:
+        check_seed(args.seed)
+    for flag, value in vars(args).items():
+        for path in value if isinstance(value, list) else [value]:
+            if isinstance(path, Path):
+                check_path_length(path, "--" + flag.replace("_", "-"))
+
+
+def check_path_length(path: Path, flag: str) -> None:
+    """Refuses a path with a name longer than the file system takes (255 bytes), or longer than 4,096 bytes in all.
+
+    Raises:
+        InputError: naming the option and the start of the path.
+    """
+    flag = {"--build-dir": "--from", "--source": "--from"}.get(flag, flag)
+    shown = str(path) if len(str(path)) <= 80 else str(path)[:77] + "..."
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise InputError(
+                f"{flag} {shown}: the name {part[:20]}... is {len(os.fsencode(part))} bytes, more than the "
+                f"{NAME_MAX} a file name may have; give a shorter path"
+            )
+    if len(os.fsencode(os.path.abspath(path))) >= PATH_MAX:
+        raise InputError(f"{flag} {shown} is more than {PATH_MAX:,} bytes long in all; give a shorter path")
 
 
 # --- generate, preview, numerals ---------------------------------------------------------------------------------
@@ -152,10 +209,18 @@ def _generate_arguments(command: argparse.ArgumentParser) -> None:
         help="a Unicode digit set by name or ISO 15924 code (see `numerals`), from the fonts installed here",
     )
     command.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help=f"default: {DEFAULT_BUILD_DIR}")
-    command.add_argument("--seed", type=int, default=0, help="default: 0")
-    command.add_argument("--train-size", type=int, default=train_size, metavar="N", help="images in train")
-    command.add_argument("--test-size", type=int, default=test_size, metavar="N", help="images in test")
-    command.add_argument("--workers", type=int, default=workers, help="default: all cores")
+    command.add_argument(
+        "--seed", type=int, default=0, help=f"fixes every image, with the version: 0 to {MAX_SEED:,} (default: 0)"
+    )
+    command.add_argument(
+        "--train-size", type=int, default=train_size, metavar="N", help=f"images in train (default: {train_size:,})"
+    )
+    command.add_argument(
+        "--test-size", type=int, default=test_size, metavar="N", help=f"images in test (default: {test_size:,})"
+    )
+    command.add_argument(
+        "--workers", type=int, default=workers, help="processes; never changes a byte (default: all cores)"
+    )
     command.add_argument("--overwrite", action="store_true", help="replace configs that already exist in --out")
     command.add_argument(
         "--exemplars", type=Path, metavar="DIR", help="handwritten seeds: one subfolder per class, named by class name"
@@ -169,7 +234,10 @@ def _generate_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--recipe", type=Path, metavar="FILE.json", help="an albumentations recipe saved as JSON")
     command.add_argument(
-        "--no-sanitize", dest="sanitize", action="store_false", help="keep samples that look like another class"
+        "--no-sanitize",
+        dest="sanitize",
+        action="store_false",
+        help="keep every first draw, even one that lost its numeral's shape or is a blot of ink",
     )
 
 
@@ -279,17 +347,32 @@ def _warn_about_spec_configs(systems: list[NumeralSystem], out: Path) -> None:
 
 
 def _preview_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("config")
-    command.add_argument("--out", type=Path, required=True, metavar="FILE.png")
-    command.add_argument("--spec", action="append", type=Path, metavar="FILE")
-    command.add_argument("--seed", type=int, default=0)
-    command.add_argument("--samples-per-class", type=int, default=8, metavar="N")
+    command.add_argument("config", help="a built-in config (see `afro-mnist generate --help`), or one of --spec")
+    command.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="the PNG to write")
+    command.add_argument(
+        "--spec", action="append", type=Path, metavar="FILE", help="a numeral system's TOML spec, for its config"
+    )
+    command.add_argument(
+        "--seed", type=int, default=0, help=f"picks the random samples: 0 to {MAX_SEED:,} (default: 0)"
+    )
+    command.add_argument(
+        "--samples-per-class",
+        type=int,
+        default=8,
+        metavar="N",
+        help=f"random samples drawn for each class, 1 to {MAX_PREVIEW_SAMPLES} (default: 8)",
+    )
     command.add_argument("--overwrite", action="store_true", help="replace FILE.png if it exists")
 
 
 def _preview(args: argparse.Namespace) -> None:
     from generator.evaluation.preview import write_preview  # on use: albumentations
 
+    if not 1 <= args.samples_per_class <= MAX_PREVIEW_SAMPLES:
+        raise InputError(
+            f"--samples-per-class {args.samples_per_class} must lie in 1..{MAX_PREVIEW_SAMPLES}; a preview shows a "
+            f"few samples, generate makes the dataset"
+        )
     (system,) = resolve([args.config], args.spec)
     if args.out.is_dir():
         raise InputError(f"--out {args.out} is a folder; give the PNG file to write, such as {args.out / 'x.png'}")
@@ -297,8 +380,6 @@ def _preview(args: argparse.Namespace) -> None:
     folder = next((parent for parent in args.out.parents if parent.exists()), None)
     if folder is not None and not folder.is_dir():
         raise InputError(f"--out {args.out}: {folder} is a file, not a folder; write the PNG elsewhere")
-    if args.samples_per_class < 1:
-        raise InputError(f"--samples-per-class {args.samples_per_class} must be at least 1")
     args.out.parent.mkdir(parents=True, exist_ok=True)  # as generate makes its --out
     write_preview(system, args.out, args.samples_per_class, args.seed)
     print(args.out)
@@ -324,8 +405,11 @@ def _check_root_files(out: Path, configs: list[str], overwrite: bool) -> None:
     """Refuses now, before the long work, a root file that the command would rewrite and that is not the tool's."""
     from generator.repository.card import root_paths  # on use: the card renders with albumentations
 
-    present = [folder.name for folder in config_folders(out)] if out.is_dir() else []
-    check_root_paths(out, root_paths(sorted({*present, *configs})), overwrite)
+    folders = config_folders(out) if out.is_dir() else []
+    for folder in folders:  # the card reads each config's metadata: a damaged one is refused now, not at the end
+        if folder.name not in configs or not overwrite:
+            read_metadata(folder)
+    check_root_paths(out, root_paths(sorted({*(folder.name for folder in folders), *configs})), overwrite)
 
 
 def _write_root_files(
@@ -358,7 +442,12 @@ def _training_options(command: argparse.ArgumentParser) -> None:
 
     defaults = TrainingSettings(epochs=TINY_DEFAULTS["epochs"]) if tiny() else TrainingSettings()
     command.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N", help=f"default: {defaults.epochs}")
-    command.add_argument("--seed", type=int, default=defaults.seed, help="seeds weights and shuffling (default: 0)")
+    command.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help=f"seeds weights and shuffling: 0 to {MAX_SEED:,} (default: {defaults.seed})",
+    )
     command.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, metavar="N", help=f"default: {defaults.batch_size}"
     )
@@ -371,7 +460,7 @@ def _from_option(command: argparse.ArgumentParser) -> None:
 
 
 def _baseline_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("config")
+    command.add_argument("config", help=CONFIG_HELP)
     _from_option(command)
     _training_options(command)
     command.add_argument("--overwrite", action="store_true", help="replace an existing baseline.json")
@@ -385,21 +474,25 @@ def _baseline(args: argparse.Namespace) -> None:
     # The card is rewritten at the end: refuse now, not after training, if a root file is not the tool's.
     _check_root_files(args.build_dir, configs, args.overwrite)
     training = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
-    results = run_baseline(
-        args.config, args.build_dir, training, overwrite=args.overwrite, on_epoch=_epoch_printer(training.epochs)
-    )
-    paper = results["paper_accuracy"]
-    print(
-        f"{args.config}: test accuracy {results['test_accuracy']:.2%}"
-        + (f" (paper: {paper:.2%})" if paper is not None else "")
-        + f", {training.epochs} epochs in {results['train_seconds']:.0f} s"
-    )
-    print(args.build_dir / args.config / BASELINE_FILE)
-    _write_root_files(args.build_dir, args.overwrite, flag="--from")  # the card's baseline table reads it
+    if not args.build_dir.is_dir():
+        config_folder(args.config, args.build_dir)  # its error names the missing folder
+    # One hold from the first read to the card: no other run may replace the config meanwhile.
+    with hold(args.build_dir, create=False, flag="--from"):
+        results = run_baseline(
+            args.config, args.build_dir, training, overwrite=args.overwrite, on_epoch=_epoch_printer(training.epochs)
+        )
+        paper = results["paper_accuracy"]
+        print(
+            f"{args.config}: test accuracy {results['test_accuracy']:.2%}"
+            + (f" (paper: {paper:.2%})" if paper is not None else "")
+            + f", {training.epochs} epochs in {results['train_seconds']:.0f} s"
+        )
+        print(args.build_dir / args.config / BASELINE_FILE)
+        _write_root_files(args.build_dir, args.overwrite, flag="--from")  # the card's baseline table reads it
 
 
 def _evaluate_real_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("config")
+    command.add_argument("config", help=CONFIG_HELP)
     command.add_argument(
         "--real", type=Path, required=True, metavar="DIR|FILE.npz", help="class subfolders, or x/y arrays"
     )
@@ -446,9 +539,15 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
 def _export_arguments(command: argparse.ArgumentParser) -> None:
     from generator.repository.export import FORMATS  # here: it reads parquet, which workers never need
 
-    command.add_argument("config")
-    command.add_argument("--format", dest="file_format", choices=FORMATS, required=True)
-    command.add_argument("--out", type=Path, required=True, metavar="DIR")
+    command.add_argument("config", help=CONFIG_HELP)
+    command.add_argument(
+        "--format",
+        dest="file_format",
+        choices=FORMATS,
+        required=True,
+        help="idx: MNIST's four gzipped files; npz: one file of x_train, y_train, x_test, y_test",
+    )
+    command.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write into")
     _from_option(command)
     command.add_argument("--overwrite", action="store_true", help="replace existing files")
 
@@ -462,11 +561,15 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def _figures_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("config")
-    command.add_argument("--out", type=Path, required=True, metavar="DIR")
+    command.add_argument("config", help=CONFIG_HELP)
+    command.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write the PNGs into")
     _from_option(command)
-    command.add_argument("--spec", action="append", type=Path, metavar="FILE")
-    command.add_argument("--seed", type=int, default=0, help="picks the random samples (default: 0)")
+    command.add_argument(
+        "--spec", action="append", type=Path, metavar="FILE", help="the TOML spec of a config made from one"
+    )
+    command.add_argument(
+        "--seed", type=int, default=0, help=f"picks the random samples: 0 to {MAX_SEED:,} (default: 0)"
+    )
     command.add_argument("--overwrite", action="store_true", help="replace existing figures")
 
 
@@ -480,7 +583,7 @@ def _figures(args: argparse.Namespace) -> None:
 
 
 def _stats_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("config")
+    command.add_argument("config", help=CONFIG_HELP)
     _from_option(command)
     command.add_argument("--split", choices=("train", "test"), default="train", help="default: train")
     command.add_argument(
@@ -583,36 +686,119 @@ def _collect(args: argparse.Namespace) -> None:
 
 
 COMMANDS: dict[str, Command] = {
-    "generate": Command("generate configs as parquet shards", _generate_arguments, _generate, hides_torch=True),
+    "generate": Command(
+        "generate configs as parquet shards",
+        _generate_arguments,
+        _generate,
+        hides_torch=True,
+        description=(
+            "Generate numeral configs as parquet shards, one folder per config, with the dataset card and the "
+            "builder script at the top of --out. The same seed and version give the same bytes, whatever --workers."
+        ),
+        examples=(
+            "afro-mnist generate                                  # the six built-in configs, MNIST's sizes",
+            "afro-mnist generate --configs vai --train-size 600 --test-size 100 --out build/small",
+            "afro-mnist generate --spec my_script.toml --out build/mine",
+            "afro-mnist generate --numerals bengali --out build/bengali   # a Unicode digit set, from installed fonts",
+        ),
+    ),
     "preview": Command(
-        "write a PNG of a config's exemplars and samples", _preview_arguments, _preview, hides_torch=True
+        "write a PNG of a config's exemplars and samples",
+        _preview_arguments,
+        _preview,
+        hides_torch=True,
+        description=(
+            "Write one PNG of a config: each font's exemplar of every class, then random samples as generate "
+            "would draw them. Nothing is generated to disk; it takes seconds."
+        ),
+        examples=("afro-mnist preview geez --out geez.png", "afro-mnist preview vai --out vai.png --seed 3"),
     ),
     "numerals": Command(
-        "list Unicode's decimal digit sets and the installed fonts covering each", lambda command: None, _numerals
+        "list Unicode's decimal digit sets and the installed fonts covering each",
+        lambda command: None,
+        _numerals,
+        description=(
+            "List every set of ten decimal digits that Unicode knows, with its script and the number of installed "
+            "fonts that draw all ten: any of them can be generated with `generate --numerals NAME`."
+        ),
+        examples=("afro-mnist numerals", "afro-mnist generate --numerals bengali --out build/bengali"),
     ),
-    "baseline": Command("train LeNet-5 on a config and write its baseline.json", _baseline_arguments, _baseline),
+    "baseline": Command(
+        "train LeNet-5 on a config and write its baseline.json",
+        _baseline_arguments,
+        _baseline,
+        description=(
+            "Train the paper's LeNet-5 on a generated config's train split, score it on the test split, and "
+            "write baseline.json into the config's folder; the card then shows the figure. Needs PyTorch "
+            "(pip install 'afro-mnist[baseline]')."
+        ),
+        examples=("afro-mnist baseline vai", "afro-mnist baseline geez --epochs 3 --from build/small"),
+    ),
     "evaluate-real": Command(
-        "train on a config, test on real handwritten digits", _evaluate_real_arguments, _evaluate_real
+        "train on a config, test on real handwritten digits",
+        _evaluate_real_arguments,
+        _evaluate_real,
+        description=(
+            "Train LeNet-5 on a generated config and test it on real handwritten digits: a folder of class "
+            "subfolders, or an .npz of x and y arrays. Needs PyTorch."
+        ),
+        examples=("afro-mnist evaluate-real vai --real my_vai_digits/",),
     ),
     "export": Command(
-        "write a config as MNIST's IDX files or a Keras-style .npz", _export_arguments, _export, hides_torch=True
+        "write a config as MNIST's IDX files or a Keras-style .npz",
+        _export_arguments,
+        _export,
+        hides_torch=True,
+        description=(
+            "Write a generated config in MNIST's own formats: the four gzipped IDX files that every MNIST reader "
+            "takes, or one .npz with x_train, y_train, x_test and y_test as Keras' mnist.npz."
+        ),
+        examples=(
+            "afro-mnist export vai --format idx --out mnist_vai/",
+            "afro-mnist export geez --format npz --out exports/",
+        ),
     ),
     "figures": Command(
         "draw a config's exemplars, samples, class means and deformation sweep",
         _figures_arguments,
         _figures,
         hides_torch=True,
+        examples=("afro-mnist figures vai --out figures/",),
     ),
     "stats": Command(
         "Morpho-MNIST shape measures per class, beside real digits if given",
         _stats_arguments,
         _stats,
         hides_torch=True,
+        description=(
+            "Measure each class's shapes as Morpho-MNIST does (area, length, thickness, slant, width, height, "
+            "pieces), and compare them with real digits if --real is given."
+        ),
+        examples=("afro-mnist stats vai", "afro-mnist stats vai --real my_vai_digits/ --out stats/"),
     ),
     "push": Command(
-        "publish configs to a Hub dataset repository in one commit", add_push_arguments, _push, hides_torch=True
+        "publish configs to a Hub dataset repository in one commit",
+        add_push_arguments,
+        _push,
+        hides_torch=True,
+        description=(
+            "Publish the configs of a build folder, with the card and the builder script, to a Hugging Face Hub "
+            "dataset repository in one commit. The token comes from $HF_TOKEN or `hf auth login`; --dry-run "
+            "checks and lists without one."
+        ),
+        examples=("afro-mnist push --dry-run", "afro-mnist push --repo-id you/afro_mnist --configs vai nko"),
     ),
     "collect": Command(
-        "collect real handwriting: serve a drawing page, review, export", collect_command.add_arguments, _collect
+        "collect real handwriting: serve a drawing page, review, export",
+        collect_command.add_arguments,
+        _collect,
+        description=(
+            "Collect real handwriting: serve a page where people draw numerals, review what they drew, and export "
+            "it as seeds for generate --exemplars, as a handwritten config, or as strokes."
+        ),
+        examples=(
+            "afro-mnist collect serve --configs vai",
+            "afro-mnist collect export --format exemplars --out seeds/",
+        ),
     ),
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -24,9 +23,9 @@ from tqdm import tqdm
 
 import generator
 from generator.errors import InputError
-from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, check_output_paths, sha256_file
+from generator.layout import MAX_EXAMPLES, METADATA_FILE, RECIPE_FILE, check_output_paths, check_seed, sha256_file
 from generator.registry import NumeralSystem, system_metadata
-from generator.repository.output import PARTIAL_PREFIX, REPLACED_PREFIX, hold, repair
+from generator.repository.output import check_scratch_free, hold, repair, replace_folder
 from generator.repository.shards import SPLITS, ShardInfo, ShardWriter, shard_name
 from generator.settings import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 from generator.synthesis import worker
@@ -108,6 +107,8 @@ def check_outputs(out: Path, systems: list[NumeralSystem], overwrite: bool, befo
         if final.is_symlink() or (final.exists() and not final.is_dir()):
             raise InputError(f"{final} is a link or a file, not a config folder; move it out of {out}")
     check_output_paths(out, [] if before_repair else finals, overwrite)
+    if not before_repair:
+        check_scratch_free(out, [system.name for system in systems])
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,7 @@ def generate(systems: list[NumeralSystem], out: Path, settings: GenerateSettings
     workers = settings.workers if settings.workers is not None else len(os.sched_getaffinity(0))
     if workers < 1:
         raise InputError(f"--workers {workers} must be at least 1")
-    if settings.seed < 0:
-        raise InputError(f"--seed {settings.seed} must be a non-negative integer")
+    check_seed(settings.seed)
     if settings.rows_per_shard % settings.chunk_size:
         raise ValueError(
             f"rows_per_shard={settings.rows_per_shard} must be a multiple of chunk_size={settings.chunk_size}"
@@ -230,9 +230,8 @@ def _generate_locked(systems: list[NumeralSystem], out: Path, settings: Generate
             for system in systems:
                 config_chunks = [chunk for chunk in chunks if chunk.config == system.name]
                 bar.set_description(system.name)
-                partial = out / f"{PARTIAL_PREFIX}{system.name}"
-                try:
-                    partial.mkdir()
+
+                def fill(partial: Path, system: NumeralSystem = system, config_chunks: list[Chunk] = config_chunks):
                     save_recipe(recipe, partial / RECIPE_FILE)
                     shards, redraws = _write_shards(
                         system, partial, config_chunks, rendered, sizes, settings.rows_per_shard, bar, log_lines
@@ -245,7 +244,11 @@ def _generate_locked(systems: list[NumeralSystem], out: Path, settings: Generate
                     # The metadata file is written last: a folder without it never passes as complete.
                     text = json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"
                     (partial / METADATA_FILE).write_text(text, encoding="utf-8")
-                    written.append(_publish(partial, out / system.name))
+
+                try:
+                    # A run killed between the two renames of an --overwrite leaves .replaced-<config> and no
+                    # <config>; the next run puts the old folder back (generator.repository.output.repair).
+                    written.append(replace_folder(out / system.name, fill))
                 except OSError as exc:
                     raise InputError(
                         f"cannot write {system.name} into {out} ({exc.strerror or exc}); free space or fix "
@@ -253,8 +256,6 @@ def _generate_locked(systems: list[NumeralSystem], out: Path, settings: Generate
                     ) from None
                 except worker.WorkerStopped as exc:
                     raise InputError(f"{exc}; nothing of {system.name} was kept, rerun to generate it") from None
-                finally:
-                    shutil.rmtree(partial, ignore_errors=True)  # gone already once published
     finally:
         rendered.close()  # stops the worker pool at once if the run ends early
     return written
@@ -294,7 +295,7 @@ def _write_shards(
 ) -> tuple[dict[str, list[ShardInfo]], dict[str, dict[str, np.ndarray]]]:
     """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts.
 
-    With ``log_lines``, one line per finished split goes to stderr: its image count and rate.
+    With ``log_lines``, a line goes to stderr at every tenth of a split and at its end: images done and rate.
     """
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
@@ -320,34 +321,22 @@ def _write_shards(
         writer.write(pngs, list(chunk.labels))
         bar.update(len(pngs))
         done[chunk.split] += len(pngs)
-        if log_lines and (index + 1 == len(chunks) or chunks[index + 1].split != chunk.split):
+        size, now = sizes[chunk.split], done[chunk.split]
+        split_done = index + 1 == len(chunks) or chunks[index + 1].split != chunk.split
+        # In a log (make dataset > log) a line every tenth of a split, as a terminal gets its bar, and one at its end.
+        if log_lines and (split_done or (now - len(pngs)) * 10 // size < now * 10 // size):
             seconds = time.perf_counter() - started
             print(
-                f"{system.name} {chunk.split}: {done[chunk.split]:,} of {sizes[chunk.split]:,} images in "
-                f"{seconds:.1f} s ({done[chunk.split] / max(seconds, 1e-9):,.0f} images/s)",
+                f"{system.name} {chunk.split}: {now:,} of {size:,} images in {seconds:.1f} s "
+                f"({now / max(seconds, 1e-9):,.0f} images/s)",
                 file=sys.stderr,
                 flush=True,
             )
+        if split_done:
             started = time.perf_counter()
     if writer is not None:
         shards[writer_split].append(writer.close())
     return shards, redraws
-
-
-def _publish(partial: Path, final: Path) -> Path:
-    """Moves a finished folder into place; an old one is renamed aside first, then removed.
-
-    A run killed between the two renames leaves ``.replaced-<config>`` and no ``<config>``; the next run puts
-    the old folder back (``generator.repository.output.repair``).
-    """
-    if final.exists():
-        replaced = final.with_name(f"{REPLACED_PREFIX}{final.name}")
-        final.rename(replaced)
-        partial.rename(final)
-        shutil.rmtree(replaced)
-    else:
-        partial.rename(final)
-    return final
 
 
 def _metadata(
@@ -454,8 +443,15 @@ def _sanitation_metadata(
     }
 
 
+# What each of sanitation's reasons (synthesis.sanitation.REASONS) means, for the summary a user reads.
+_REASON_WORDS = {
+    "lost_structure": "had lost the numeral's shape (a hole or a piece too many or too few)",
+    "blot": "were blots of ink",
+}
+
+
 def sanitation_summary(metadata: dict) -> str:
-    """A config's sanitation in a few lines, for the terminal."""
+    """A config's sanitation in a few plain lines, for the terminal."""
     config = metadata["config"]
     lines = []
     seeds = metadata["exemplars"]["handwritten_seeds"]
@@ -466,11 +462,20 @@ def sanitation_summary(metadata: dict) -> str:
     if samples is not None:
         for split in SPLITS:
             info = samples[split]
-            reasons = ", ".join(
-                f"{sum(info['rejected_per_reason'][reason].values())} {reason.replace('_', ' ')}" for reason in REASONS
+            size = metadata["splits"][split]["num_examples"]
+            reasons = "; ".join(
+                f"{sum(info['rejected_per_reason'][reason].values()):,} "
+                f"{_REASON_WORDS.get(reason, 'were rejected as ' + reason.replace('_', ' '))}"
+                for reason in REASONS
             )
-            lines.append(
-                f"{config} {split}: {info['redrawn']} draws ({info['redrawn_share']:.2%}) redrawn ({reasons}), "
-                f"{info['kept_after_redraws']} kept after {samples['max_redraws']} redraws"
+            line = (
+                f"{config} {split}: {info['redrawn']:,} draws were thrown away and drawn again, "
+                f"{info['redrawn_share']:.1%} as many as the split's {size:,} images ({reasons})"
             )
+            if info["kept_after_redraws"]:
+                line += (
+                    f"; {info['kept_after_redraws']:,} images still failed after {samples['max_redraws']} "
+                    "new draws and were kept as last drawn"
+                )
+            lines.append(line)
     return "\n".join(lines)

@@ -38,6 +38,9 @@ SHARD_FILE = re.compile(r"(train|test)-\d{5}-of-\d{5}\.parquet")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # More images than any config could hold on one machine; metadata that claims more is damaged.
 MAX_EXAMPLES = 10**9
+# The largest seed: metadata.json records it, and a reader refuses a larger one as damaged. A billion seeds are more
+# than anyone draws, and every library that takes a seed (NumPy, albumentations, PyTorch) takes these.
+MAX_SEED = 10**9
 # A class name or script name is shown in the card: one printable line.
 MAX_LABEL_LENGTH = 64
 
@@ -55,6 +58,17 @@ def check_config_name(name: object, what: str = "config") -> str:
     return name
 
 
+def check_seed(seed: object, flag: str = "--seed") -> int:
+    """``seed`` if it is a whole number in 0..MAX_SEED.
+
+    Raises:
+        InputError: it is not, naming it; checked with the other arguments, before any work.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"{flag} {seed} is not a seed; pick a whole number from 0 to {MAX_SEED:,}")
+    return seed
+
+
 def check_label(text: object, what: str) -> str | None:
     """Why ``text`` cannot be a class or script name shown in the card, or None if it can."""
     if not isinstance(text, str) or not text.strip():
@@ -64,6 +78,33 @@ def check_label(text: object, what: str) -> str | None:
     if not text.isprintable() or any(char in text for char in "<>`|\\"):
         return f"{what} {text!r} holds a line break, control character or one of < > ` | \\; use plain text"
     return None
+
+
+def check_class_name(text: object) -> str | None:
+    """Why ``text`` cannot be a class name, or None if it can.
+
+    A class name is a label, shown in the card, and also the name of a folder: of the seeds that ``generate
+    --exemplars`` reads and of the drawings that ``collect export --format exemplars`` writes. So beyond a label's
+    rules it holds no path separator and is not ``.`` or ``..``: no name can lead outside the folder it names a
+    child of.
+    """
+    if (why := check_label(text, "class name")) is not None:
+        return why
+    assert isinstance(text, str)  # check_label refused anything else
+    if "/" in text or "\\" in text or "\0" in text or text.strip() in (".", ".."):
+        return f"class name {text!r} is a path, not a label; use a name without / or \\, other than . and .."
+    return None
+
+
+def class_folder(parent: Path, class_name: str) -> Path:
+    """``parent / class_name``, the folder of one class, for a name that ``check_class_name`` accepts.
+
+    Raises:
+        InputError: the name is no label (a path, ``.``, ``..``, empty), naming it.
+    """
+    if (why := check_class_name(class_name)) is not None:
+        raise InputError(f"{why}; fix the spec file's class_names")
+    return parent / class_name
 
 
 def check_output_paths(out: Path | None, paths: Iterable[Path], overwrite: bool) -> None:
@@ -87,9 +128,14 @@ def format_code_point(code_point: int) -> str:
 def config_folders(out: Path) -> list[Path]:
     """The finished config folders under ``out``: those with a ``metadata.json``.
 
-    The generator's own temporary folders (``.partial-*``, ``.replaced-*``) never count.
+    The generator's own temporary folders (``.partial-*``, ``.replaced-*``) never count, nor does a link: a config
+    is a folder inside ``out``, and a link to one elsewhere would describe that one twice.
     """
-    return sorted(path.parent for path in out.glob(f"*/{METADATA_FILE}") if not path.parent.name.startswith("."))
+    return sorted(
+        path.parent
+        for path in out.glob(f"*/{METADATA_FILE}")
+        if not path.parent.name.startswith(".") and not path.parent.is_symlink()
+    )
 
 
 def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Path:
@@ -110,6 +156,8 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
     if not build_dir.is_dir():
         raise InputError(f"build folder {build_dir} does not exist; {make_it}")
     folder = build_dir / config
+    if folder.is_symlink():
+        raise InputError(f"{folder} is a link; a config is a folder inside {build_dir}: copy it there, or pass --from")
     if not folder.is_dir():
         found = [path.name for path in config_folders(build_dir)]
         listing = ", ".join(found) if found else "none"
@@ -175,7 +223,9 @@ def check_metadata(metadata: object, source: str) -> None:
     # A config collected from writers (afro-mnist collect export) has no seed and no recipe.
     generated = metadata.get("source") != "handwritten"
     if generated:
-        count(metadata, "seed", "")
+        seed = field(metadata, "seed", int, "")
+        if not 0 <= seed <= MAX_SEED:  # type: ignore[operator]
+            raise fail("seed", f"is {seed}, outside 0..{MAX_SEED}")
     system = field(metadata, "numeral_system", dict, "")
     field(system, "script", str, "numeral_system.")
     for key in ("languages", "code_points", "characters", "class_names"):
@@ -185,8 +235,15 @@ def check_metadata(metadata: object, source: str) -> None:
     names = system["class_names"]  # type: ignore[index]
     if not 2 <= len(names) == len(system["characters"]) == len(system["code_points"]):  # type: ignore[index]
         raise fail("numeral_system.class_names", "must name at least two classes, one per character and code point")
-    for text, what in [(system["script"], "script"), *((name, "class name") for name in names)]:  # type: ignore[index]
-        if (why := check_label(text, what)) is not None:
+    builtin = _builtin_class_count(metadata["config"])
+    if builtin is not None and builtin != len(names):
+        raise fail(
+            "numeral_system.class_names", f"names {len(names)} classes, while config {metadata['config']} has {builtin}"
+        )
+    if (why := check_label(system["script"], "script")) is not None:  # type: ignore[index]
+        raise fail("numeral_system", why)
+    for name in names:  # type: ignore[union-attr]
+        if (why := check_class_name(name)) is not None:
             raise fail("numeral_system", why)
     image = field(metadata, "image", dict, "")
     shape = field(image, "shape", list, "image.")
@@ -210,7 +267,19 @@ def check_metadata(metadata: object, source: str) -> None:
     for split, info in splits.items():  # type: ignore[union-attr]
         where = f"splits.{split}."
         total = count(info, "num_examples", where)
-        count(info, "examples_per_class", where)
+        per_class = count(info, "examples_per_class", where)
+        by_class = info.get("examples_by_class")  # a handwritten config's classes differ in size
+        if by_class is None and per_class * len(names) != total:
+            raise fail(f"{where}num_examples", f"is {total}, not {per_class} for each of {len(names)} classes")
+        if by_class is not None and (
+            not isinstance(by_class, dict)
+            or list(by_class) != list(names)
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in by_class.values())
+            or sum(by_class.values()) != total
+        ):
+            raise fail(
+                f"{where}examples_by_class", f"must count the {total} examples of each of the {len(names)} classes"
+            )
         field(info, "num_bytes", int, where)
         field(info, "download_size", int, where)
         rows = 0
@@ -224,6 +293,14 @@ def check_metadata(metadata: object, source: str) -> None:
             sha256(shard, "sha256", f"{where}shards[].")
         if rows != total:
             raise fail(f"{where}num_examples", f"is {total}, but its shards hold {rows}")
+
+
+def _builtin_class_count(config: str) -> int | None:
+    """The class count of a built-in config (the registry's), or None for a config of a spec file."""
+    from generator.registry import builtin_systems  # here: the registry reads this module
+
+    system = builtin_systems().get(config)
+    return system.num_classes if system is not None else None
 
 
 def _is_plain_name(name: str) -> bool:

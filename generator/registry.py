@@ -23,6 +23,7 @@ A font may also be a table ``{path = "...", ...}``. The generator reads its ``pa
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from generator.layout import (
     BUILTIN_DIR,
     CONFIG_NAME,
     SPEC_FILE,
+    check_class_name,
     check_config_name,
     check_label,
     format_code_point,
@@ -47,6 +49,18 @@ from generator.layout import (
 DEFAULT_CONFIG = "vai"
 
 _CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
+_TIMESTAMP_LOGGER = "fontTools.ttLib.tables._h_e_a_d"
+
+
+def _not_about_timestamps(record: logging.LogRecord) -> bool:
+    return "timestamp seems very low" not in record.getMessage()
+
+
+# fontTools 4.69 and later warn on reading the bundled Unifont ("'created' timestamp seems very low; regarding as
+# unix timestamp"): its head table counts from 1970, not 1904. Nothing here reads those dates, and a warning would
+# turn every one-line error into three; the font files stay as they are (their SHA-256 is in every metadata.json).
+# Every font the tool reads comes through this registry, so the filter is in place before the first is read.
+logging.getLogger(_TIMESTAMP_LOGGER).addFilter(_not_about_timestamps)
 _REQUIRED = ("name", "script", "code_points", "class_names", "fonts")
 _OPTIONAL = ("iso15924", "languages", "default_order", "paper")
 _PAPER_KEYS = ("test_accuracy", "real_accuracy")
@@ -130,6 +144,8 @@ def load_spec(path: str | Path) -> NumeralSystem:
         raise InputError(f"spec file {path} does not exist; check the --spec path") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"spec file {path} is not valid TOML ({exc}); fix its syntax") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise InputError(f"spec file {path} nests arrays or tables too deep to read; a spec needs two levels") from None
 
     def bad(key: str, why: str) -> InputError:
         return InputError(f"spec file {path}: {key} = {spec.get(key)!r} {why}")
@@ -165,7 +181,7 @@ def load_spec(path: str | Path) -> NumeralSystem:
     if len(set(class_names)) != len(class_names):
         raise bad("class_names", "repeats a name; class names must be unique")
     for class_name in class_names:
-        if (why := check_label(class_name, "class name")) is not None:
+        if (why := check_class_name(class_name)) is not None:
             raise InputError(f"spec file {path}: {why}")
 
     fonts = spec["fonts"]

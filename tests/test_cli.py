@@ -133,6 +133,50 @@ def test_generate_prints_one_line_per_config_and_split_in_a_log(capsys, out: Pat
         assert re.fullmatch(rf"{config} {split}: {count} of {count} images in [\d.]+ s \([\d,]+ images/s\)", line)
 
 
+def test_a_log_gets_a_line_every_tenth_of_a_split(capsys, tmp_path: Path, vai):
+    from generator.generate import GenerateSettings, generate
+
+    settings = GenerateSettings(train_size=100, test_size=20, workers=1, chunk_size=10, rows_per_shard=50)
+    generate([vai], tmp_path / "out", settings)  # pytest's captured stderr is not a terminal: no bar, lines
+    lines = [line for line in capsys.readouterr().err.splitlines() if " images in " in line]
+    done = [int(re.match(r"vai (train|test): (\d+) of", line)[2]) for line in lines]
+    assert done == [*range(10, 101, 10), 10, 20], lines
+
+
+def test_the_sanitation_summary_is_said_in_words(capsys, tmp_path: Path):
+    code, err = run_cli(capsys, "generate", "--configs", "vai", "--out", str(tmp_path / "out"), "--train-size",
+                        "20", "--test-size", "10", "--workers", "1")  # fmt: skip
+    assert code == 0, err
+    (train,) = [line for line in err.splitlines() if line.startswith("vai train: ") and "drawn again" in line]
+    assert re.fullmatch(
+        r"vai train: \d+ draws were thrown away and drawn again, [\d.]+% as many as the split's 20 images "
+        r"\(\d+ had lost the numeral's shape \(a hole or a piece too many or too few\); \d+ were blots of ink\)"
+        r"(; \d+ images still failed after \d+ new draws and were kept as last drawn)?",
+        train,
+    ), train
+
+
+def test_every_command_has_a_description_examples_and_help_on_each_argument(capsys):
+    parser = build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    for name, command in commands.items():
+        assert command.description, name
+        if name != "figures":
+            assert "examples:" in (command.epilog or ""), name
+        for action in command._actions:
+            if action.dest not in ("help", "collect_command"):
+                assert action.help, f"{name} {action.dest}"
+    help_text = commands["generate"].format_help()
+    assert "images in train (default: 60,000)" in help_text or "(default: 60)" in help_text
+    assert "images in test (default:" in help_text
+
+
+def test_a_bare_collect_names_its_subcommands_not_an_internal_name(capsys):
+    code, err = run_cli(capsys, "collect")
+    assert_one_line_error(code, err, "serve|review|export")
+    assert "collect_command" not in err
+
+
 def test_a_spec_config_in_the_default_repository_gets_a_note(capsys, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = str(PROJECT_DIR / "examples" / "tamil" / "spec.toml")

@@ -167,13 +167,26 @@ def test_unfinished_config_is_refused(vai_copy: Path):
 def test_row_counts_are_checked_against_metadata(vai_copy: Path):
     path = vai_copy / "vai" / "metadata.json"
     metadata = json.loads(path.read_text())
-    metadata["splits"]["test"]["shards"][0]["num_examples"] += 1
-    metadata["splits"]["test"]["num_examples"] += 1  # agreeing with the shard, so only the footer tells
+    classes = len(metadata["numeral_system"]["class_names"])
+    metadata["splits"]["test"]["shards"][0]["num_examples"] += classes
+    # Agreeing with the shard and with the classes' count, so only the footer tells.
+    metadata["splits"]["test"]["num_examples"] += classes
+    metadata["splits"]["test"]["examples_per_class"] += 1
     path.write_text(json.dumps(metadata))
     rows = TINY["test_size"]
     with pytest.raises(
-        InputError, match=rf"test-00000-of-00001.parquet holds {rows} rows but metadata.json records {rows + 1}"
+        InputError, match=rf"test-00000-of-00001.parquet holds {rows} rows but metadata.json records {rows + classes}"
     ):
+        load_data("vai", vai_copy)
+
+
+def test_counts_that_do_not_add_up_to_the_classes_are_refused(vai_copy: Path):
+    path = vai_copy / "vai" / "metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata["splits"]["test"]["shards"][0]["num_examples"] += 1
+    metadata["splits"]["test"]["num_examples"] += 1
+    path.write_text(json.dumps(metadata))
+    with pytest.raises(InputError, match=r"splits.test.num_examples is 21, not 2 for each of 10 classes"):
         load_data("vai", vai_copy)
 
 

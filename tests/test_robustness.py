@@ -4,11 +4,13 @@ traceback. Each ends with one line on stderr and exit status 2 (130 after Ctrl-C
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -18,6 +20,7 @@ import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -432,7 +435,8 @@ def test_a_hub_that_never_answers_times_out_with_one_line(capsys, hub_token, bui
             thread.join()
             for connection in held:
                 connection.close()
-    assert_one_line_error(code, err, "did not answer within 1 s", "--timeout", "nothing was committed")
+    # The stage it stalled at is named ("did not finish checking the token within --timeout 1 s").
+    assert_one_line_error(code, err, "within --timeout 1 s", "nothing was committed")
     assert elapsed < 20
 
 
@@ -827,3 +831,308 @@ def test_exemplar_weight_without_exemplars_is_refused(capsys, tmp_path: Path):
 
 def test_the_card_escapes_what_it_quotes():
     assert card._cell("<script>x</script> |\nb") == "&lt;script&gt;x&lt;/script&gt; \\| b"
+
+
+# --- class names are labels, not paths ------------------------------------------------------------------------------
+
+PATH_LIKE_NAMES = ["../../ESCAPE_UP", "/tmp/afro-absolute", ".", "..", "a/b", "a\\b", "", "a\0b"]
+
+
+@pytest.mark.parametrize("name", PATH_LIKE_NAMES, ids=["up", "absolute", "dot", "dot-dot", "slash", "backslash",
+                                                       "empty", "nul"])  # fmt: skip
+def test_a_class_name_that_is_a_path_is_refused_by_generate_and_collect(capsys, monkeypatch, tmp_path, vai, name):
+    from generator.collect import command as collect_command
+
+    monkeypatch.setattr(collect_command, "serve_forever", lambda *args, **kwargs: pytest.fail("it served the page"))
+    spec = write_spec(tmp_path / "spec", vai, "mine", class_names=["@NAME@", *map(str, range(1, 10))])
+    escaped = name.replace("\\", "\\\\").replace("\0", "\\u0000")
+    spec.write_text(spec.read_text().replace("@NAME@", escaped))
+    out = tmp_path / "deep" / "out"
+    db = str(tmp_path / "collect.sqlite")
+    for argv in (
+        ["generate", "--spec", str(spec), "--out", str(out), *TINY_RUN],
+        ["collect", "serve", "--spec", str(spec), "--configs", "mine", "--db", db, "--port", "8799"],
+        ["collect", "export", "--spec", str(spec), "--configs", "mine", "--db", db, "--format", "exemplars",
+         "--out", str(out)],
+    ):  # fmt: skip
+        code, err = run_cli(capsys, *argv)
+        assert_one_line_error(code, err, "class name")
+    assert not (tmp_path / "deep").exists()
+    assert not (tmp_path.parent / "ESCAPE_UP").exists()
+    assert not Path("/tmp/afro-absolute").exists()
+
+
+@pytest.mark.parametrize("name", ["..", "../up", "/abs"])
+def test_a_class_name_that_is_a_path_in_metadata_is_refused(capsys, build: Path, tmp_path: Path, name: str):
+    rewrite_metadata(build / "vai", lambda metadata: metadata["numeral_system"]["class_names"].__setitem__(0, name))
+    code, err = run_cli(capsys, "export", "vai", "--format", "npz", "--out", str(tmp_path / "x"), "--from", str(build))
+    assert_one_line_error(code, err, "metadata.json", "class name")
+    assert not (tmp_path / "x").exists()
+
+
+def test_class_folder_builds_only_a_child(tmp_path: Path):
+    from generator.errors import InputError
+    from generator.layout import class_folder
+
+    assert class_folder(tmp_path, "٣") == tmp_path / "٣"
+    for name in PATH_LIKE_NAMES:
+        with pytest.raises(InputError, match="class name"):
+            class_folder(tmp_path, name)
+
+
+def test_collect_export_onto_a_link_is_refused_even_with_overwrite(capsys, tmp_path: Path, vai):
+    from generator.collect.storage import Storage
+    from tests.test_collect import fill
+
+    db = tmp_path / "collect.sqlite"
+    storage = Storage(str(db))
+    try:
+        fill(storage, vai)
+    finally:
+        storage.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep")
+    (out / "vai").symlink_to(elsewhere)
+    argv = ["collect", "export", "--configs", "vai", "--db", str(db), "--format", "exemplars", "--out", str(out)]
+    code, err = run_cli(capsys, *argv, "--overwrite")
+    assert_one_line_error(code, err, str(out / "vai"), "link")
+    assert sorted(path.name for path in elsewhere.iterdir()) == ["keep.txt"]
+    assert sorted(path.name for path in out.iterdir()) == ["vai"]
+    (out / "vai").unlink()
+    code, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert sorted(path.name for path in (out / "vai").iterdir()) == sorted(vai.class_names)
+
+
+# --- one lock for every writer --------------------------------------------------------------------------------------
+
+HOLDER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from generator.repository.output import hold
+with hold(Path(sys.argv[2])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def held_elsewhere(folder: Path) -> Iterator[int]:
+    """``folder`` held by another process, as a running generate holds it; yields that process's pid."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(PROJECT_DIR), str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "held"
+        yield process.pid
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
+@pytest.mark.parametrize("command", ["baseline", "export", "figures", "collect export"])
+def test_every_writer_refuses_a_folder_another_run_holds(capsys, tmp_path: Path, build: Path, vai, command: str):
+    out = tmp_path / "written"
+    out.mkdir()
+    db = tmp_path / "collect.sqlite"
+    if command == "collect export":
+        from generator.collect.storage import Storage
+        from tests.test_collect import fill
+
+        storage = Storage(str(db))
+        try:
+            fill(storage, vai)
+        finally:
+            storage.close()
+    argv = {
+        "baseline": ["baseline", "vai", "--from", str(build), "--epochs", "1"],
+        "export": ["export", "vai", "--format", "npz", "--out", str(out), "--from", str(build)],
+        "figures": ["figures", "vai", "--out", str(out), "--from", str(build)],
+        "collect export": ["collect", "export", "--configs", "vai", "--db", str(db), "--format", "strokes",
+                           "--out", str(out)],
+    }[command]  # fmt: skip
+    folder = build if command == "baseline" else out
+    before = {path.relative_to(folder): sha256_file(path) for path in folder.rglob("*") if path.is_file()}
+    with held_elsewhere(folder) as pid:
+        code, err = run_cli(capsys, *argv)
+        assert_one_line_error(code, err, str(folder), f"pid {pid}", "in use")
+    after = {path.relative_to(folder): sha256_file(path) for path in folder.rglob("*") if path.is_file()}
+    assert after == before, "nothing was written while another run held the folder"
+    code, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert not (folder / LOCK_FILE).exists()
+
+
+def test_the_repair_never_deletes_the_only_complete_copy_of_a_config(capsys, tmp_path: Path):
+    out = tmp_path / "out"
+    assert run_cli(capsys, *generate_args(out, "vai", seed=1))[0] == 0
+    before = {path.name: sha256_file(path) for path in (out / "vai").iterdir()}
+    killed("publish", *generate_args(out, "vai", seed=2), "--overwrite")
+    assert (out / ".replaced-vai" / METADATA_FILE).is_file()
+    # What a baseline that took no lock once did meanwhile: it wrote its result into a new, bare vai/.
+    (out / "vai").mkdir()
+    (out / "vai" / "baseline.json").write_text("{}")
+    code, err = run_cli(capsys, *generate_args(out, "nko"))
+    assert_one_line_error(code, err, str(out / ".replaced-vai"), "only complete copy")
+    assert {path.name: sha256_file(path) for path in (out / ".replaced-vai").iterdir()} == before
+    assert (out / "vai" / "baseline.json").read_text() == "{}"
+    shutil.rmtree(out / "vai")  # as the message says
+    (out / ".replaced-vai").rename(out / "vai")
+    code, err = run_cli(capsys, *generate_args(out, "nko"))
+    assert code == 0, err
+    assert_consistent(out, ["nko", "vai"])
+
+
+# --- what the tool never made is never its to delete ---------------------------------------------------------------
+
+
+def test_folders_named_like_the_tools_leftovers_are_the_users_and_left_alone(capsys, tmp_path: Path):
+    out = tmp_path / "out"
+    mine = {".partial-vai/notes.txt": "mine", ".replaced-nko/notes.txt": "mine too", ".partial-x/a.txt": "also"}
+    for path, text in mine.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text(text)
+    code, err = run_cli(capsys, *generate_args(out, "osmanya"))
+    assert code == 0, err
+    assert "interrupted" not in err
+    for config in ("vai", "nko"):
+        code, err = run_cli(capsys, *generate_args(out, config), "--overwrite")
+        assert_one_line_error(code, err, "in the way", config)
+    assert {path: (out / path).read_text() for path in mine} == mine
+    assert not (out / "vai").exists()
+    assert not (out / "nko").exists()
+    assert sorted(record.name for record in check_local_configs(out, None)) == ["osmanya"]
+
+
+def test_a_config_that_is_a_link_to_another_folder_is_not_followed(capsys, tmp_path: Path, build: Path):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(build / "vai", elsewhere / "vai")
+    out = tmp_path / "out"
+    assert run_cli(capsys, *generate_args(out, "nko"))[0] == 0
+    (out / "other").symlink_to(elsewhere / "vai")
+    code, err = run_cli(capsys, *generate_args(out, "osmanya"))
+    assert code == 0, err
+    card_text = (out / "README.md").read_text()
+    assert "config_name: vai" not in card_text
+    assert sorted(record.name for record in check_local_configs(out, None)) == ["nko", "osmanya"]
+    (out / "vai").symlink_to(elsewhere / "vai")
+    code, err = run_cli(capsys, "export", "vai", "--format", "npz", "--out", str(tmp_path / "x"), "--from", str(out))
+    assert_one_line_error(code, err, str(out / "vai"), "is a link")
+
+
+KILLED_EXPORT = """
+import os, signal, sys
+sys.modules["torch"] = None
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+replace = os.replace
+
+def replace_or_die(source, target):
+    if Path(source).name.startswith(".vai.npz."):  # the export written, not yet renamed into place
+        os.kill(os.getpid(), signal.SIGKILL)
+    return replace(source, target)
+
+os.replace = replace_or_die
+from generator.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_killed_export_leaves_a_temporary_file_that_the_next_export_clears(capsys, tmp_path: Path, build: Path):
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / ".vai.npz.12345.partial").write_text("the user's, though named like the tool's")
+    argv = ["export", "vai", "--format", "npz", "--out", str(out), "--from", str(build)]
+    process = subprocess.run(
+        [sys.executable, "-c", KILLED_EXPORT, str(PROJECT_DIR), *argv], capture_output=True, text=True, timeout=120
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    leftovers = sorted(path.name for path in out.glob(".vai.npz.*.partial"))
+    assert len(leftovers) == 2, leftovers
+    code, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert sorted(path.name for path in out.iterdir()) == [".vai.npz.12345.partial", "vai.npz"]
+    assert (out / ".vai.npz.12345.partial").read_text().startswith("the user's")
+
+
+# --- seeds, paths and sizes out of range ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["1000000001", str(2**32), str(2**63), str(2**64), str(10**23), "-1"])
+def test_a_seed_out_of_range_is_refused_before_any_work(capsys, tmp_path: Path, build: Path, seed: str):
+    before = {path.relative_to(build): sha256_file(path) for path in build.rglob("*") if path.is_file()}
+    for argv in (
+        ["generate", "--configs", "vai", "--out", str(tmp_path / "out"), "--seed", seed, *TINY_RUN],
+        ["generate", "--configs", "vai", "--out", str(build), "--seed", seed, "--overwrite", *TINY_RUN],
+        ["baseline", "vai", "--from", str(build), "--seed", seed],
+        ["evaluate-real", "vai", "--from", str(build), "--real", str(tmp_path), "--seed", seed,
+         "--out", str(tmp_path / "out")],
+        ["preview", "vai", "--out", str(tmp_path / "out" / "p.png"), "--seed", seed],
+        ["figures", "vai", "--out", str(tmp_path / "out"), "--from", str(build), "--seed", seed],
+    ):  # fmt: skip
+        code, err = run_cli(capsys, *argv)
+        assert_one_line_error(code, err, f"--seed {seed}", "1,000,000,000")
+    assert not (tmp_path / "out").exists()
+    after = {path.relative_to(build): sha256_file(path) for path in build.rglob("*") if path.is_file()}
+    assert after == before
+
+
+def test_the_largest_seed_is_generated_and_read_back(capsys, tmp_path: Path):
+    out = tmp_path / "out"
+    code, err = run_cli(capsys, *generate_args(out, "vai", seed=10**9))
+    assert code == 0, err
+    code, err = run_cli(capsys, "export", "vai", "--format", "npz", "--out", str(tmp_path / "x"), "--from", str(out))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("kind", ["long name", "long path"])
+def test_an_out_path_too_long_is_one_line_and_leaves_no_parents(capsys, tmp_path: Path, kind: str):
+    out = tmp_path / "made" / ("n" * 300) if kind == "long name" else tmp_path.joinpath("made", *["d" * 200] * 25)
+    for argv in (
+        generate_args(out, "vai"),
+        ["preview", "vai", "--out", str(out / "p.png")],
+        ["figures", "vai", "--out", str(out)],
+        ["export", "vai", "--format", "npz", "--out", str(out)],
+    ):
+        code, err = run_cli(capsys, *argv)
+        assert_one_line_error(code, err, "--out", "shorter path")
+    assert not (tmp_path / "made").exists()
+
+
+def test_a_deeply_nested_spec_is_one_line(capsys, tmp_path: Path):
+    spec = tmp_path / "deep.toml"
+    spec.write_text("name = " + "[" * 5000 + "]" * 5000 + "\n")
+    code, err = run_cli(capsys, "generate", "--spec", str(spec), "--out", str(tmp_path / "out"))
+    assert_one_line_error(code, err, str(spec), "too deep")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv", [["--samples-per-class", "100000000"], ["--samples-per-class", "0"]])
+def test_a_preview_out_of_bounds_is_refused_at_once(capsys, tmp_path: Path, argv: list[str]):
+    started = time.monotonic()
+    code, err = run_cli(capsys, "preview", "vai", "--out", str(tmp_path / "made" / "p.png"), *argv)
+    assert_one_line_error(code, err, f"--samples-per-class {argv[1]}")
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "made").exists()
+
+
+def test_metadata_whose_class_count_differs_from_the_configs_is_one_line(capsys, hub_token, build: Path, tmp_path):
+    def drop_a_class(metadata: dict) -> None:
+        for key in ("class_names", "characters", "code_points"):
+            del metadata["numeral_system"][key][-1]
+
+    rewrite_metadata(build / "vai", drop_a_class)
+    code, err = run_cli(capsys, "push", "--repo-id", REPO_ID, "--from", str(build), "--dry-run")
+    assert_one_line_error(code, err, "metadata.json", "9 classes", "10")
+    before = sorted(path.name for path in build.iterdir())
+    code, err = run_cli(capsys, *generate_args(build, "osmanya"))
+    assert_one_line_error(code, err, "metadata.json", "9 classes")
+    assert sorted(path.name for path in build.iterdir()) == before, "refused before anything was generated"

@@ -41,7 +41,9 @@ PUBLIC_WARNING = (
 
 
 def add_arguments(collect: argparse.ArgumentParser) -> None:
-    commands = collect.add_subparsers(dest="collect_command", required=True, parser_class=type(collect))
+    commands = collect.add_subparsers(
+        dest="collect_command", metavar="serve|review|export|stats", required=True, parser_class=type(collect)
+    )
 
     def common(command: argparse.ArgumentParser) -> None:
         command.add_argument(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict
 from importlib.metadata import version
@@ -32,8 +31,9 @@ from generator.collect.drawing import mnist_image, simplified
 from generator.collect.settings import DEFAULT_TEST_SHARE, FORMATS, HANDWRITTEN_SUFFIX, LICENCE, LICENCE_URL
 from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.errors import InputError
-from generator.layout import METADATA_FILE, check_output_paths, format_code_point, write_atomic
+from generator.layout import METADATA_FILE, check_output_paths, class_folder, format_code_point
 from generator.registry import NumeralSystem, system_metadata
+from generator.repository.output import hold, repair, replace_folder, write_atomic_recorded
 from generator.repository.shards import SPLITS, ShardWriter, shard_name
 from generator.synthesis.normalize import BOX, FRAME
 
@@ -123,24 +123,27 @@ def export(
         chosen.append((system, drawings, left_out))
     if file_format == "parquet":  # check every split before anything is written
         splits = {system.name: split_by_writer(drawings, test_share) for system, drawings, _ in chosen}
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for system, drawings, left_out in chosen:
-        path = targets[system.name]
-        note = (
-            f"{len(drawings)} drawings of {system.name}, {left_out['flagged_awaiting_review']} flagged awaiting review"
-        )
-        if file_format == "exemplars":
-            _replace_folder(path, lambda folder, s=system, d=drawings: _write_exemplars(folder, s, d))
-        elif file_format == "strokes":
-            write_atomic(path, "".join(_ndjson_line(system, d) for d in drawings).encode("utf-8"))
-        else:
-            split = splits[system.name]
-            _replace_folder(
-                path, lambda folder, s=system, p=split, o=left_out: _write_config(folder, s, p, o, test_share)
+    with hold(out):  # the lock every writer into a folder takes (generator.repository.output)
+        repair(out)  # what an interrupted export recorded and left
+        check_output_paths(out, targets.values(), overwrite)  # again, now that no other run can change it
+        for system, drawings, left_out in chosen:
+            path = targets[system.name]
+            note = (
+                f"{len(drawings)} drawings of {system.name}, "
+                f"{left_out['flagged_awaiting_review']} flagged awaiting review"
             )
-            note += f"; train {len(split['train'])}, test {len(split['test'])}, split by writer"
-        written.append((path, note))
+            if file_format == "exemplars":
+                replace_folder(path, lambda folder, s=system, d=drawings: _write_exemplars(folder, s, d))
+            elif file_format == "strokes":
+                write_atomic_recorded(path, "".join(_ndjson_line(system, d) for d in drawings).encode("utf-8"))
+            else:
+                split = splits[system.name]
+                replace_folder(
+                    path, lambda folder, s=system, p=split, o=left_out: _write_config(folder, s, p, o, test_share)
+                )
+                note += f"; train {len(split['train'])}, test {len(split['test'])}, split by writer"
+            written.append((path, note))
     return written
 
 
@@ -152,31 +155,11 @@ def _target(out: Path, config: str, file_format: str) -> Path:
     return out / f"{config}{HANDWRITTEN_SUFFIX}"
 
 
-def _replace_folder(final: Path, fill) -> None:  # type: ignore[no-untyped-def]
-    """Fills a hidden folder beside ``final``, then swaps it in: a reader never sees half an export."""
-    partial = final.with_name(f".partial-{final.name}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        fill(partial)
-        if final.exists():
-            replaced = final.with_name(f".replaced-{final.name}")
-            shutil.rmtree(replaced, ignore_errors=True)
-            final.rename(replaced)
-            partial.rename(final)
-            shutil.rmtree(replaced)
-        else:
-            partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-
-
 def _write_exemplars(folder: Path, system: NumeralSystem, drawings: Sequence[Drawing]) -> None:
     for name in system.class_names:
-        (folder / name).mkdir()
+        class_folder(folder, name).mkdir()  # a class name is a label: it never leads out of the folder
     for d in drawings:
-        (folder / system.class_names[d.label] / f"{d.id:06d}.png").write_bytes(d.png)
+        (class_folder(folder, system.class_names[d.label]) / f"{d.id:06d}.png").write_bytes(d.png)
 
 
 def _ndjson_line(system: NumeralSystem, d: Drawing) -> str:

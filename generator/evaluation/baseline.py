@@ -31,12 +31,14 @@ from generator.layout import (
     BASELINE_FILE,
     DEFAULT_BUILD_DIR,
     check_output_paths,
+    check_seed,
     config_folder,
     read_metadata,
     write_atomic,
 )
 from generator.registry import builtin_systems
 from generator.repository.export import load_split
+from generator.repository.output import hold
 
 if TYPE_CHECKING:
     import torch
@@ -69,8 +71,7 @@ class TrainingSettings:
         for flag, value, least in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1)):
             if value < least:
                 raise InputError(f"{flag} {value} must be at least {least}")
-        if self.seed < 0:
-            raise InputError(f"--seed {self.seed} must be a non-negative integer")
+        check_seed(self.seed)  # PyTorch's manual_seed fails past 2**64, and metadata records none past this
         if not self.learning_rate > 0:
             raise InputError(f"learning rate {self.learning_rate} must be positive")
 
@@ -227,6 +228,21 @@ def run_baseline(
     settings = settings or TrainingSettings()
     settings.check()
     import_torch()
+    # The folder's lock, held from the first read to the last write: a generate --overwrite in between would leave
+    # a baseline.json measured on other data than the config it sits in.
+    if not Path(build_dir).is_dir():
+        config_folder(config, build_dir)  # its error names the missing folder and how to make it
+    with hold(Path(build_dir), create=False, flag="--from"):
+        return _run_baseline_locked(config, build_dir, settings, overwrite, on_epoch)
+
+
+def _run_baseline_locked(
+    config: str,
+    build_dir: str | Path,
+    settings: TrainingSettings,
+    overwrite: bool,
+    on_epoch: Callable[[int, float], None] | None,
+) -> dict:
     folder = config_folder(config, build_dir)
     path = folder / BASELINE_FILE
     check_output_paths(None, [path], overwrite)

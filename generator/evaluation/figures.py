@@ -29,13 +29,14 @@ from generator.errors import InputError
 from generator.layout import (
     DEFAULT_BUILD_DIR,
     check_output_paths,
+    check_seed,
     config_folder,
     read_metadata,
     sha256_file,
-    write_atomic,
 )
 from generator.registry import NumeralSystem
 from generator.repository.export import load_split
+from generator.repository.output import hold, repair, write_atomic_recorded
 from generator.synthesis.fonts import family_name
 from generator.synthesis.normalize import FRAME, normalize_exemplars
 from generator.synthesis.recipe import default_recipe
@@ -207,9 +208,17 @@ def write_figures(
     """
     out = Path(out)
     paths = figure_paths(system.name, out)
-    if seed < 0:
-        raise InputError(f"--seed {seed} must be a non-negative integer")
+    check_seed(seed)
     check_output_paths(out, paths, overwrite)
+    if not Path(build_dir).is_dir():
+        config_folder(system.name, build_dir)  # its error, before --out is made
+    with hold(out):
+        repair(out)  # temporary files an interrupted run recorded
+        check_output_paths(out, paths, overwrite)  # again, now that no other run can change it
+        return _write_figures_locked(system, out, paths, build_dir, seed)
+
+
+def _write_figures_locked(system: NumeralSystem, out: Path, paths: list[Path], build_dir: str | Path, seed: int):
     folder = config_folder(system.name, build_dir)
     metadata = read_metadata(folder)
     if [font["sha256"] for font in metadata["fonts"]] != [sha256_file(path) for path in system.fonts]:
@@ -242,7 +251,6 @@ def write_figures(
             row_labels=[f"alpha x{scale:g}" for scale in ELASTIC_SCALES],
         ),
     ]
-    out.mkdir(parents=True, exist_ok=True)
     for figure, path in zip(figures, paths, strict=True):
-        write_atomic(path, png_bytes(figure, optimize=True))
+        write_atomic_recorded(path, png_bytes(figure, optimize=True))
     return paths

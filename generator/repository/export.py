@@ -39,9 +39,9 @@ from generator.layout import (
     check_output_paths,
     config_folder,
     read_metadata,
-    write_atomic,
 )
 from generator.repository.download import check_config_request, fetch_config, verify_shards
+from generator.repository.output import hold, repair, write_atomic_recorded
 
 FORMATS = ("idx", "npz")
 
@@ -351,6 +351,14 @@ def export_config(
     paths = export_paths(config, file_format, out)
     check_output_paths(out, paths, overwrite)
     folder = config_folder(config, build_dir)
+    with hold(out):
+        repair(out)  # temporary files an interrupted export recorded, such as .vai.npz.<pid>.partial
+        check_output_paths(out, paths, overwrite)  # again, now that no other run can change it
+        _export_locked(folder, file_format, out, paths)
+    return paths
+
+
+def _export_locked(folder: Path, file_format: str, out: Path, paths: list[Path]) -> None:
     metadata = read_metadata(folder)
     splits = {split: load_split(folder, split, metadata) for split in ("train", "test")}
     if file_format == "idx":
@@ -365,7 +373,5 @@ def export_config(
             arrays[f"x_{split}"] = images
             arrays[f"y_{split}"] = labels  # uint8, as in Keras' mnist.npz
         contents = {paths[0]: npz_bytes(arrays)}
-    out.mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
-        write_atomic(path, data)
-    return paths
+        write_atomic_recorded(path, data)
