@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import itertools
 import json
 import re
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -111,6 +111,7 @@ class HubStandIn:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
         self.faults: dict[str, Fault] = {}  # stage -> how it misbehaves
         self.sent: dict[str, int] = {}  # file path -> body bytes sent for it, over all requests
+        self.ranges: list[tuple[str, str]] = []  # (file path, Range header) of every partial answer (206)
         self.closing = threading.Event()  # ends the answers a fault holds back
         self.card_errors: list[str] = []  # what /api/validate-yaml finds wrong with any card, on top of bad YAML
         self.tokens = {
@@ -274,6 +275,7 @@ class HubStandIn:
         if start >= size or start > end:
             return _error(416, "Range Not Satisfiable", headers={"Content-Range": f"bytes */{size}"})
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        self.ranges.append((path, byte_range))
         return _Response(206, content[start : end + 1], headers)
 
     @staticmethod
@@ -484,10 +486,13 @@ def main(argv: list[str] | None = None) -> int:
                     if path.is_file() and not any(part.startswith(".") for part in path.relative_to(args.source).parts)
                 }
             hub.create_repo(args.repo, private=args.private, files=files)
+        # Ctrl-C (or SIGTERM) ends the wait below wherever it arrives, so the server always closes cleanly.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: hub.closing.set())
         print(f"stand-in Hub at {hub.url}: HF_ENDPOINT={hub.url}", flush=True)
         print(f"tokens: {WRITE_TOKEN} (write), {READ_TOKEN} (read); Ctrl-C stops it", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            hub.closing.wait()
+        while not hub.closing.wait(0.5):
+            pass
     return 0
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import datasets
@@ -24,6 +27,7 @@ from generator.generate import GenerateSettings, generate
 from generator.layout import METADATA_FILE
 from generator.registry import DEFAULT_CONFIG, builtin_systems, default_configs, load_spec
 from generator.repository import card, publish
+from generator.repository.export import load_data
 from scripts import push_to_hub
 from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, write_spec
 from tests.hub_stand_in import FINE_GRAINED_READ_TOKEN, READ_TOKEN, WRITE_TOKEN, HubStandIn
@@ -137,6 +141,88 @@ def test_published_repository_loads_by_name_from_the_hub(capsys, hub, build: Pat
     assert ("HEAD", f"/datasets/{REPO_ID}/resolve/{hub.head(REPO_ID)}/afro_mnist.py") in hub.requests, (
         "datasets looked for a root script, and found none"
     )
+
+
+# The viewer's path: streaming reads parquet footers and row groups by HTTP Range, never the whole file.
+STREAM_FROM_THE_HUB = """
+import json, sys
+import datasets
+streamed = {
+    split: list(datasets.load_dataset(sys.argv[1], "vai", split=split, streaming=True)) for split in ("train", "test")
+}
+print(json.dumps({
+    "rows": {split: len(rows) for split, rows in streamed.items()},
+    "labels": [row["label"] for row in streamed["test"]],
+    "first": list(streamed["train"][0]["image"].getdata())[:784],
+}))
+"""
+
+
+def test_a_published_config_streams_from_the_hub_by_ranges(capsys, hub, build: Path, tmp_path: Path):
+    assert push(capsys, hub, build, "--configs", "vai")[0] == 0
+    environment = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url,  # read when huggingface_hub and datasets are imported: so, a process of its own
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", STREAM_FROM_THE_HUB, REPO_ID],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    streamed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert streamed["rows"] == SPLIT_SIZES
+    (x_train, _), (_, y_test) = load_data("vai", build)
+    assert streamed["labels"] == y_test.tolist()
+    assert streamed["first"] == x_train[0].ravel().tolist()
+    assert {path for path, _ in hub.ranges} >= {f"vai/{path.name}" for path in (build / "vai").glob("*.parquet")}
+
+
+def fetch(url: str, byte_range: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Range": byte_range} if byte_range else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), refused.read()
+
+
+def test_the_stand_in_serves_ranges_as_the_hub_does(hub):
+    hub.create_repo(REPO_ID, files={"vai/data.bin": bytes(range(100))})
+    url = f"{hub.url}/datasets/{REPO_ID}/resolve/main/vai/data.bin"
+    status, headers, body = fetch(url, "bytes=10-19")
+    assert (status, headers["Content-Range"], body) == (206, "bytes 10-19/100", bytes(range(10, 20)))
+    assert fetch(url, "bytes=90-")[2] == bytes(range(90, 100))
+    assert fetch(url, "bytes=-5")[2] == bytes(range(95, 100))
+    assert fetch(url, "bytes=100-")[0] == fetch(url, "bytes=5-2")[0] == 416
+    assert fetch(url)[:3:2] == (200, bytes(range(100)))
+
+
+def test_the_stand_in_runs_from_the_command_line(tiny_build: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.hub_stand_in", "--port", str(port), "--repo", REPO_ID, "--from", str(tiny_build)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert f"http://127.0.0.1:{port}" in server.stdout.readline()
+        _, _, metadata = fetch(f"http://127.0.0.1:{port}/datasets/{REPO_ID}/resolve/main/vai/{METADATA_FILE}")
+        assert metadata == (tiny_build / "vai" / METADATA_FILE).read_bytes()
+    finally:
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=10)
+        server.stdout.close()  # type: ignore[union-attr]
+    assert code == 0, "Ctrl-C stops it cleanly"
 
 
 def test_dry_run_lists_the_files_offline_without_a_token(capsys, monkeypatch, hub, build: Path):
