@@ -478,3 +478,63 @@ def test_review_accept_reject_and_bulk_by_clicking(browser, tmp_path: Path, vai:
     assert [statuses[i] for i in ids] == ["accepted", "rejected", "rejected", "rejected", "accepted"]
     assert {d["reviewer"] for d in storage.decisions()} == {"Ada"}
     storage.close()
+
+
+def test_a_writer_deletes_their_drawings_now_or_later_with_the_code(browser, tmp_path: Path, vai: NumeralSystem):
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    with serving(create_app(storage, [vai], goal=1)) as base:
+        context = browser.new_context()
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "Delete every drawing you made here?"
+        page.goto(base + "/")
+        agree(page)
+        prompted_label(page, vai)
+        draw_a_stroke(page)
+        page.click("#submit")
+        expect(page.locator("#thanks")).to_be_visible()
+        expect(page.locator("#delete-code")).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
+        code = page.inner_text("#delete-code")
+        page.click("#more")
+        prompted_label(page, vai)
+        draw_a_stroke(page)
+        page.click("#submit")
+        expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
+        assert storage.count(drawings) == 2
+        context.close()
+
+        # Later, from another device: the code alone, typed in lower case with a space, deletes both.
+        other = browser.new_context(locale="fr-FR")
+        page = other.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(base + "/")
+        page.click("#delete-later summary")
+        page.fill("#delete-input", "ZZZZ-ZZZZ")
+        page.click("#delete-form button[type=submit]")
+        expect(page.locator("#status")).to_have_text("Aucun dessin ne correspond à ce code. Veuillez le vérifier.")
+        page.fill("#delete-input", code.lower().replace("-", " "))
+        page.click("#delete-form button[type=submit]")
+        expect(page.locator("#status")).to_have_text("Dessins supprimés : 2.")
+        other.close()
+    assert storage.count(drawings) == 0
+    storage.close()
+
+
+def test_delete_everything_from_the_thank_you_panel(browser, tmp_path: Path, vai: NumeralSystem):
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    with serving(create_app(storage, [vai], goal=1)) as base:
+        page = browser.new_page()
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+        page.goto(base + "/")
+        agree(page)
+        prompted_label(page, vai)
+        draw_a_stroke(page)
+        page.click("#submit")
+        expect(page.locator("#thanks")).to_be_visible()
+        page.click("#delete-mine")
+        expect(page.locator("#status")).to_have_text("Drawings deleted: 1.")
+        assert dialogs == ["Delete every drawing you made here? This cannot be undone."]
+        assert page.inner_text("#count") == "0"
+        page.close()
+    assert storage.count(drawings) == 0
+    storage.close()
