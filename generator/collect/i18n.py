@@ -55,6 +55,7 @@ def N_(message: str) -> str:  # gettext's name for "mark for extraction, transla
 # The scripts' names as a writer reads them (the registry holds their English names), and the numbers
 # that name the classes, in words: the prompt says "the Vai numeral four" in the page's language.
 SCRIPT_NAMES = {
+    # TRANSLATORS: the names of writing systems (scripts), as the picker of scripts and the prompt show them
     "Adlam": N_("Adlam"),
     "Ethiopic": N_("Ge'ez (Ethiopic)"),
     "Medefaidrin": N_("Medefaidrin"),
@@ -63,6 +64,7 @@ SCRIPT_NAMES = {
     "Vai": N_("Vai"),
 }
 NUMBER_WORDS = (
+    # TRANSLATORS: the numbers 0 to 10 in words, as the prompt names the numeral asked for ("four (4)")
     N_("zero"),
     N_("one"),
     N_("two"),
