@@ -6,6 +6,7 @@ and the command's LAN lookup is replaced by one that answers 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -126,7 +127,14 @@ def sign_in(client: TestClient) -> None:
 
 
 def test_organiser_pages_need_the_token(organiser: TestClient):
-    for path in ("/review/organiser", "/review/join", "/review/join.svg", "/review/numeral/vai/3.png"):
+    paths = (
+        "/review/organiser",
+        "/review/join",
+        "/review/join.svg",
+        "/review/numeral/vai/3.png",
+        "/review/export/vai.ndjson",
+    )
+    for path in paths:
         answer = organiser.get(path)
         assert answer.status_code == 401, path
         assert URL not in answer.text
@@ -160,3 +168,29 @@ def test_the_join_page(organiser: TestClient):
     svg = organiser.get("/review/join.svg")
     assert svg.headers["content-type"] == "image/svg+xml"
     assert svg.content == lan.svg_qr(URL)
+
+
+def test_the_strokes_download_holds_the_usable_drawings_only(organiser: TestClient):
+    sign_in(organiser)
+    assert 'href="/review/export/vai.ndjson"' in organiser.get("/review/organiser").text
+    answer = organiser.get("/review/export/vai.ndjson")
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == 'attachment; filename="vai.ndjson"'
+    records = [json.loads(line) for line in answer.text.splitlines()]
+    # The 3 writers' drawings that export finds usable (it scores those stored unscored, as these were);
+    # never the vandal's 4 scribbles, flagged and awaiting review.
+    assert 25 <= len(records) <= 30
+    assert {record["pointer"] for record in records} == {"touch"}
+    assert {record["config"] for record in records} == {"vai"}
+    assert len({record["writer"] for record in records}) == 3
+    assert "x" * 20 not in answer.text  # writers by public id, never their session
+    assert organiser.get("/review/export/geez.ndjson").status_code == 404
+
+
+def test_the_strokes_download_of_a_config_without_drawings_is_empty(tmp_path: Path, vai: NumeralSystem):
+    storage = Storage(str(tmp_path / "empty.sqlite"))
+    with TestClient(create_review_app(storage, [vai], TOKEN)) as client:
+        sign_in(client)
+        answer = client.get("/review/export/vai.ndjson")
+        assert (answer.status_code, answer.content) == (200, b"")
+    storage.close()
