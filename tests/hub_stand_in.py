@@ -76,7 +76,7 @@ class Fault:
 
     Attributes:
         kind: ``"silent"``: reads the request and never answers (until the stand-in closes);
-            ``"trickle"``: sends its answer one byte every ``interval`` seconds;
+            ``"trickle"``: sends its answer ``chunk`` bytes (one by default) every ``interval`` seconds;
             ``"oversize"``: serves a file as ``size`` bytes (its own bytes, then zeros); when ``announced``, its
             headers (HEAD and GET) say so, otherwise HEAD gives the true size and the GET body has no length;
             ``"drop"``: sends the headers and half the body, then closes the connection;
@@ -86,6 +86,7 @@ class Fault:
 
     kind: str
     interval: float = 5.0
+    chunk: int = 1
     size: int = 0
     announced: bool = True
     status: int = 503
@@ -451,10 +452,10 @@ class _Handler(BaseHTTPRequestHandler):
                 yield bytes(min(remaining, 2**16))
                 remaining -= 2**16
         elif fault is not None and fault.kind == "trickle":
-            for index in range(len(response.body)):
+            for index in range(0, len(response.body), fault.chunk):
                 if index and hub.closing.wait(fault.interval):
                     return
-                yield response.body[index : index + 1]
+                yield response.body[index : index + fault.chunk]
         elif fault is not None and fault.kind == "drop":
             yield response.body[: len(response.body) // 2]
         else:

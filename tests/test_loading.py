@@ -15,6 +15,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _http as hf_http
 
 from generator.errors import InputError
+from generator.repository import hub_client
 from generator.repository.export import load_data
 from tests.hub_stand_in import Fault, HubStandIn
 
@@ -345,3 +346,13 @@ def test_afromnist_force_download_fetches_again(hub, tmp_path: Path):
     assert shard_gets(hub, SHARD) == 1
     torch_module.AfroMNIST(root, force_download=True, **options)
     assert shard_gets(hub, SHARD) == 2
+
+
+def test_a_large_shard_gets_a_second_per_mib_on_top_of_the_timeout(hub, tmp_path: Path, monkeypatch):
+    # Scaled down: at 4 KB/s "the slowest line", the tiny shard gets several seconds more than timeout=1.
+    monkeypatch.setattr(hub_client, "SLOWEST_BYTES_PER_S", 4_000)
+    hub.faults["resolve"] = Fault("trickle", interval=0.08, chunk=1_000, path=SHARD)  # steady, 2 s in all
+    start = time.monotonic()
+    (x_train, _), _ = load_data("vai", repo_id=REPO_ID, endpoint=hub.url, cache_dir=tmp_path / "c", timeout=1)
+    assert time.monotonic() - start > 1, "the shard took longer than the timeout itself"
+    assert len(x_train) > 0

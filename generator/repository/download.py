@@ -37,7 +37,7 @@ from huggingface_hub.errors import (
 from generator import settings
 from generator.errors import InputError
 from generator.layout import BUILTIN_DIR, CONFIG_NAME, METADATA_FILE, SPEC_FILE, read_metadata, sha256_file
-from generator.repository.hub_client import HubCall, HubTimeout, HubTooLarge
+from generator.repository.hub_client import HubCall, HubTimeout, HubTooLarge, allowance
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
     from httpx2 import HTTPError, TimeoutException
@@ -130,7 +130,9 @@ def fetch_config(
     if not 0 < timeout <= 3600:
         raise InputError(f"timeout={timeout} must lie in (0, 3600] seconds")
     hub = _Hub(config, repo_id, revision, endpoint or os.environ.get("HF_ENDPOINT") or None, token, timeout)
-    metadata_path = hub.download(f"{config}/{METADATA_FILE}", revision, METADATA_MAX_BYTES, cache_dir, force_download)
+    metadata_path = hub.download(
+        f"{config}/{METADATA_FILE}", revision, METADATA_MAX_BYTES, cache_dir, force_download, recorded=False
+    )
     folder = metadata_path.parent
     commit = folder.parent.name  # the snapshot's folder: the shards come from the very commit the metadata did
     try:
@@ -244,13 +246,20 @@ class _Hub:
         self.where = f"{repo_id}@{revision or 'main'}"
 
     def download(
-        self, filename: str, revision: str | None, max_bytes: int, cache_dir: str | Path | None, force: bool
+        self,
+        filename: str,
+        revision: str | None,
+        max_bytes: int,
+        cache_dir: str | Path | None,
+        force: bool,
+        recorded: bool = True,
     ) -> Path:
-        call = HubCall(self.timeout, max_bytes)
+        # A shard of recorded size gets a second per MiB on top of the timeout, so a slow line can carry it.
+        call = HubCall(self.timeout + (allowance(max_bytes) if recorded else 0), max_bytes)
         blobs = self._blobs(cache_dir)
         before = set(blobs.glob("*.incomplete")) if blobs.is_dir() else set()
         try:
-            with self._errors(filename, call):
+            with self._errors(filename, call, slack=call.timeout - self.timeout):
                 return Path(
                     call.run(
                         hf_hub_download,
@@ -279,8 +288,9 @@ class _Hub:
         return cache / repo_folder_name(repo_id=self.repo_id, repo_type="dataset") / "blobs"
 
     @contextmanager
-    def _errors(self, filename: str, call: HubCall) -> Iterator[None]:
+    def _errors(self, filename: str, call: HubCall, slack: float) -> Iterator[None]:
         config, where = self.config, self.where
+        extra = f" plus {slack:.0f} s for its size" if slack >= 0.5 else ""
         endpoint = self.endpoint or settings.HUB_ENDPOINT
         try:
             try:
@@ -293,7 +303,7 @@ class _Hub:
                 raise
         except HubTimeout:
             raise InputError(
-                f"the Hub at {endpoint} did not send {filename} of {where} within {self.timeout:g} s"
+                f"the Hub at {endpoint} did not send {filename} of {where} within {self.timeout:g} s{extra}"
                 f"{call.retry_note()}; nothing was kept: try again later, or pass a longer timeout="
             ) from None
         except HubTooLarge as exc:

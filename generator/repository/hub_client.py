@@ -40,6 +40,14 @@ _install_lock = threading.Lock()
 _installed = False
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
 _RETRY = re.compile(r"Retrying in|Trying to resume download")
+# The slowest transfer a call is allowed: a call that moves N bytes gets N / this many seconds on top of its
+# timeout, so that a large shard on a slow line is not cut off, while a stall still ends near the timeout.
+SLOWEST_BYTES_PER_S = 2**20
+
+
+def allowance(num_bytes: int) -> float:
+    """The seconds a call that sends or receives ``num_bytes`` gets on top of its timeout."""
+    return num_bytes / SLOWEST_BYTES_PER_S
 
 
 class HubTimeout(Exception):

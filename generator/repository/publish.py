@@ -66,7 +66,7 @@ from generator.layout import (
     sha256_file,
 )
 from generator.repository.card import ConfigRecord, read_config, root_files
-from generator.repository.hub_client import HubCall, HubTimeout, HubTooLarge
+from generator.repository.hub_client import HubCall, HubTimeout, HubTooLarge, allowance
 
 try:  # the HTTP client huggingface_hub sends with: httpx2 from 2.x on, httpx before
     from httpx2 import TimeoutException, TransportError
@@ -479,7 +479,7 @@ class _Hub:
         names = ", ".join(record.name for record in records)
         seeds = ", ".join(sorted({str(record.metadata["seed"]) for record in records}))
         hub_operations = [operation.to_hub() for operation in operations]
-        with self._errors("committing") as call:
+        with self._errors("committing", upload=sum(operation.size for operation in operations)) as call:
             info = call.run(
                 self.api.create_commit,
                 self.repo_id,
@@ -494,10 +494,14 @@ class _Hub:
         return info.pr_url or info.commit_url
 
     @contextmanager
-    def _errors(self, action: str, max_bytes: int | None = None) -> Iterator[HubCall]:
-        """A HubCall within ``--timeout``; its failures become one-line errors (the printer redacts the token)."""
+    def _errors(self, action: str, max_bytes: int | None = None, upload: int = 0) -> Iterator[HubCall]:
+        """A HubCall within ``--timeout`` (plus a second per MiB to ``upload``); its failures become one-line errors.
+
+        The error printer redacts the token from them.
+        """
         endpoint, repo = self.api.endpoint, self.repo_id
-        call = HubCall(self.timeout, max_bytes)
+        call = HubCall(self.timeout + allowance(upload), max_bytes)
+        extra = f" plus {allowance(upload):.0f} s for its {upload / 2**20:.1f} MiB" if allowance(upload) >= 0.5 else ""
         try:
             try:
                 yield call
@@ -514,7 +518,7 @@ class _Hub:
                 else "nothing was committed; try again later, or raise --timeout"
             )
             raise PublishError(
-                f"the Hub at {endpoint} did not finish {action} within --timeout {self.timeout:g} s"
+                f"the Hub at {endpoint} did not finish {action} within --timeout {self.timeout:g} s{extra}"
                 f"{call.retry_note()}; {outcome}"
             ) from None
         except HubTooLarge as exc:
