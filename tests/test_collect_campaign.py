@@ -39,7 +39,7 @@ from generator.layout import read_metadata
 from generator.registry import NumeralSystem, load_spec
 from tests.collect_drawings import centreline_strokes, draw_numeral, scribble
 from tests.collect_server import serving
-from tests.test_collect_browser import CHROMIUM_ARGS, agree, browser, to_screen  # noqa: F401 (a fixture)
+from tests.test_collect_browser import agree, browser, to_screen  # noqa: F401 (browser: a fixture)
 
 SPEC = Path(__file__).resolve().parent.parent / "examples" / "latin_handwriting" / "spec.toml"
 BROWSER_WRITERS, HTTP_WRITERS = 3, 19
