@@ -122,7 +122,8 @@ class HubTarget:
         create: create the repository if it does not exist (``--create``), private unless ``public``.
         public: with ``create``, make a new repository public (``--public``).
         endpoint: the Hub's address; None: ``$HF_ENDPOINT``, else ``DEFAULT_ENDPOINT`` (``--endpoint``).
-        timeout: the seconds each request may wait for the Hub, in (0, 3600] (``--timeout``).
+        timeout: the seconds, wall clock, each call to the Hub may take, in (0, 3600] (``--timeout``); a call
+            that uploads gets a second more per MiB.
     """
 
     repo_id: str = settings.REPO_ID
