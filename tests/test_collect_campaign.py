@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import http.client
 import io
+import itertools
 import json
+import random
 import re
 from pathlib import Path
 
@@ -28,10 +30,13 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from starlette.testclient import TestClient
 
 from generator.cli import main
 from generator.collect.app import create_app
+from generator.collect.drawing import CANVAS
 from generator.collect.export import split_by_writer, usable
+from generator.collect.prompts import choose_class
 from generator.collect.review import create_review_app
 from generator.collect.storage import REJECTED, Storage
 from generator.collect.web import Limits
@@ -232,4 +237,53 @@ def test_a_simulated_campaign_from_phones_to_scores(browser, tmp_path: Path, lat
     assert scores["real_examples"] == len(held_back)
     assert 0 <= scores["real_accuracy"] <= 1
     print(f"held-back writers {len(held_back_writers)}, {len(held_back)} drawings: {scores['real_accuracy']:.1%}")
+    storage.close()
+
+
+def test_each_numeral_once_before_any_twice():
+    """A writer meets every numeral they have not declined once before any twice, however lopsided the
+    database is (the defect: balancing by the database alone asked one writer ፯ twice and ፩ never)."""
+    rng = random.Random(0)
+    database = [50, 0, 0, 0, 3, 0, 0, 0, 0, 0]  # one numeral drawn 50 times, most never
+    mine = [0] * 10
+    unknown = {6}
+    after = None
+    shown = []
+    for _ in range(27):
+        label = choose_class(database, unknown, after, rng, mine)
+        assert label is not None
+        shown.append(label)
+        mine[label] += 1
+        database[label] += 1
+        after = label
+    assert 6 not in shown
+    assert sorted(shown[:9]) == [0, 1, 2, 3, 4, 5, 7, 8, 9]
+    assert sorted(shown[9:18]) == [0, 1, 2, 3, 4, 5, 7, 8, 9]
+    assert all(a != b for a, b in itertools.pairwise(shown))
+    assert choose_class(database, set(range(10)), None, rng, mine) is None  # every numeral declined
+
+
+def test_prompts_balance_each_writer_over_http(tmp_path: Path, vai: NumeralSystem):
+    """The page's prompt route, with one writer's drawings stored between prompts as the page stores them."""
+    storage = Storage(str(tmp_path / "collect.sqlite"))
+    other = "o" * 43
+    storage.consent(other)
+    for _ in range(30):  # another writer drew numeral 0 thirty times
+        storage.add_drawing("vai", 0, other, [[[1, 1, 0, 0.5]]], b"png", "touch", CANVAS)
+    with TestClient(create_app(storage, [vai])) as client:
+        client.get("/")
+        token = client.get("/api/token").json()["csrf"]
+        assert client.post("/api/consent", json={"basis": "16_or_older"}, headers={"x-csrf-token": token}).is_success
+        asked = []
+        for _ in range(vai.num_classes):
+            label = client.get("/api/prompt", params={"config": "vai"}).json()["label"]
+            asked.append(label)
+            body = {
+                "config": "vai",
+                "label": label,
+                "pointer": "touch",
+                "strokes": [[[500, 100, 0, 0.5], [500, 900, 80, 0.5]]],
+            }
+            assert client.post("/api/drawing", json=body, headers={"x-csrf-token": token}).is_success
+    assert sorted(asked) == list(range(vai.num_classes))
     storage.close()
