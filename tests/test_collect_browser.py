@@ -538,3 +538,26 @@ def test_delete_everything_from_the_thank_you_panel(browser, tmp_path: Path, vai
         page.close()
     assert storage.count(drawings) == 0
     storage.close()
+
+
+def test_i_agree_after_the_server_came_back_with_a_new_key(browser, tmp_path: Path, vai: NumeralSystem):
+    """A page opened before a restart (its token made with the old key): "I agree" still works, at once."""
+    path = str(tmp_path / "collect.sqlite")
+    port = free_port()
+    storage = Storage(path)
+    page = browser.new_page()
+    with serving(create_app(storage, [vai]), port=port) as base:
+        page.goto(base + "/")
+    storage.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM keys")
+    storage = Storage(path)
+    with serving(create_app(storage, [vai]), port=port):
+        page.check("input[name=age][value='parent_or_teacher']")
+        with page.expect_response("**/api/token"):
+            page.click("#agree")
+        prompted_label(page, vai)
+        assert page.inner_text("#status") == ""
+        assert not page.is_visible("#consent")
+    page.close()
+    storage.close()
