@@ -510,16 +510,18 @@ def _evaluate_real(args: argparse.Namespace) -> None:
     check_config_name(args.config)
     training = TrainingSettings(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
     out = args.out or DEFAULT_REAL_OUT
-    results = evaluate_real(
-        args.config,
-        args.real,
-        out,
-        args.build_dir,
-        training,
-        denoise=args.denoise,
-        overwrite=args.overwrite,
-        on_epoch=_epoch_printer(training.epochs),
-    )
+    check_output_paths(out, [], args.overwrite)  # a file: refused before a folder is locked
+    with hold(out):  # the lock of every writer into a folder (generator.repository.output)
+        results = evaluate_real(
+            args.config,
+            args.real,
+            out,
+            args.build_dir,
+            training,
+            denoise=args.denoise,
+            overwrite=args.overwrite,
+            on_epoch=_epoch_printer(training.epochs),
+        )
     print(
         f"{args.config}: {results['real_accuracy']:.2%} of {results['real_examples']} real images "
         f"(generated test split: {results['synthetic_test_accuracy']:.2%})"
@@ -599,9 +601,12 @@ def _stats(args: argparse.Namespace) -> None:
     from generator.evaluation.stats import run_stats  # on use: albumentations
 
     check_config_name(args.config)
-    result = run_stats(
-        args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
-    )
+    if args.out is not None:
+        check_output_paths(args.out, [], args.overwrite)  # a file: refused before a folder is locked
+    with hold(args.out) if args.out is not None else contextlib.nullcontext():
+        result = run_stats(
+            args.config, args.build_dir, split=args.split, real=args.real, out=args.out, overwrite=args.overwrite
+        )
     print(result.table)
     for path in result.written:
         print(path)

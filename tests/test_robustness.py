@@ -938,7 +938,7 @@ def held_elsewhere(folder: Path) -> Iterator[int]:
         process.stdout.close()
 
 
-@pytest.mark.parametrize("command", ["baseline", "export", "figures", "collect export"])
+@pytest.mark.parametrize("command", ["baseline", "export", "figures", "collect export", "stats", "evaluate-real"])
 def test_every_writer_refuses_a_folder_another_run_holds(capsys, tmp_path: Path, build: Path, vai, command: str):
     out = tmp_path / "written"
     out.mkdir()
@@ -958,6 +958,9 @@ def test_every_writer_refuses_a_folder_another_run_holds(capsys, tmp_path: Path,
         "figures": ["figures", "vai", "--out", str(out), "--from", str(build)],
         "collect export": ["collect", "export", "--configs", "vai", "--db", str(db), "--format", "strokes",
                            "--out", str(out)],
+        "stats": ["stats", "vai", "--from", str(build), "--out", str(out)],
+        "evaluate-real": ["evaluate-real", "vai", "--from", str(build), "--real", str(build / "vai"), "--out",
+                          str(out), "--epochs", "1"],
     }[command]  # fmt: skip
     folder = build if command == "baseline" else out
     before = {path.relative_to(folder): sha256_file(path) for path in folder.rglob("*") if path.is_file()}
