@@ -561,3 +561,17 @@ def test_i_agree_after_the_server_came_back_with_a_new_key(browser, tmp_path: Pa
         assert not page.is_visible("#consent")
     page.close()
     storage.close()
+
+
+def test_a_failed_skip_says_so_in_its_own_words(browser, site, vai: NumeralSystem):
+    base, storage = site
+    page = browser.new_page()
+    page.goto(base + "/")
+    agree(page)
+    first = prompted_label(page, vai)
+    page.route("**/api/decline", lambda route: route.fulfill(status=500, body="{}"))
+    page.click("#skip")
+    expect(page.locator("#status")).to_have_text("That did not work. Please try again in a moment.")
+    assert page.get_attribute("#numeral", "data-class-name") == vai.class_names[first]  # the same numeral
+    assert storage.count(declines) == 0
+    page.close()

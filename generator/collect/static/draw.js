@@ -105,16 +105,17 @@
         const renewed = await freshToken().catch(() => false);
         if (!renewed) { throw failure; }
       } else {
-        say(words[failure.kind], "problem"); // shown while the page waits, then replaced by the outcome
+        say(words.retrying, "problem"); // shown while the page waits, then replaced by the outcome
         await wait(failure.retryAfter ? failure.retryAfter * 1000 : RETRY_MS);
       }
       return await postOnce(path, data);
     }
   }
 
-  function failed(error, fallback) {
-    const kind = error instanceof PostFailure ? error.kind : fallback;
-    say(words[kind] || words[fallback], "problem");
+  // A drawing that was not saved: what happened, and that the drawing is still on the pad.
+  function notSaved(error) {
+    const kind = error instanceof PostFailure ? error.kind : "server_error";
+    say(words[kind] || words.server_error, "problem");
   }
 
   // --- the pad ---------------------------------------------------------------------------------------
@@ -277,7 +278,7 @@
       busy = false;
       await nextPrompt();
     } catch (error) {
-      failed(error, "server_error");
+      notSaved(error);
     } finally {
       busy = false;
       redraw();
@@ -300,7 +301,7 @@
       busy = false;
       await nextPrompt();
     } catch (error) {
-      failed(error, "answer_failed");
+      say(words.answer_failed, "problem");
     } finally {
       busy = false;
       redraw();
@@ -326,7 +327,7 @@
       return answer;
     } catch (error) {
       if (error instanceof PostFailure && error.kind === "refused") { say(words.no_such_code, "problem"); }
-      else { failed(error, "answer_failed"); }
+      else { say(words.answer_failed, "problem"); }
       return null;
     }
   }
@@ -380,7 +381,7 @@
       await post("/api/contact", { name: $("contact-name").value, email: $("contact-email").value });
       $("contact-status").textContent = words.contact_thanks;
     } catch (error) {
-      $("contact-status").textContent = error instanceof PostFailure && error.kind === "refused" ? words.contact_refused : (words[error.kind] || words.answer_failed);
+      $("contact-status").textContent = error instanceof PostFailure && error.kind === "refused" ? words.contact_refused : words.answer_failed;
     }
   });
   $("delete-mine").addEventListener("click", async () => {
