@@ -356,3 +356,17 @@ def test_a_large_shard_gets_a_second_per_mib_on_top_of_the_timeout(hub, tmp_path
     (x_train, _), _ = load_data("vai", repo_id=REPO_ID, endpoint=hub.url, cache_dir=tmp_path / "c", timeout=1)
     assert time.monotonic() - start > 1, "the shard took longer than the timeout itself"
     assert len(x_train) > 0
+
+
+def test_a_stalled_afromnist_download_leaves_nothing_behind(tmp_path: Path, tiny_build: Path):
+    root = tmp_path / "work" / "data"
+    with HubStandIn() as stand_in:
+        stand_in.create_repo(REPO_ID, files=repository_files(tiny_build))
+        stand_in.faults["resolve"] = Fault("silent", path=SHARD)
+        start = time.monotonic()
+        with pytest.raises(InputError, match="within 1 s"):
+            torch_module.AfroMNIST(root, config="vai", download=True, repo_id=REPO_ID, endpoint=stand_in.url, timeout=1)
+        assert time.monotonic() - start < 1 + MARGIN
+        assert not (tmp_path / "work").exists(), "the folders the download made are gone, the worker's too"
+    time.sleep(1)  # whatever the abandoned worker might still do, it had time to do it
+    assert not (tmp_path / "work").exists()

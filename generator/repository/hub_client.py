@@ -14,7 +14,8 @@ call's ``max_bytes`` is refused from its headers or cut off as it grows. A worke
 therefore stops soon after too. The warnings huggingface_hub logs during the call (its retries) are kept back and
 counted, so that an error is one line.
 
-The hooks change nothing for requests sent outside a ``HubCall``.
+The hooks change nothing for requests sent outside a ``HubCall``. Installing them sets huggingface_hub's client
+factory (``set_client_factory``) to its default client plus the hooks, once per process, on the first call.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ _current: contextvars.ContextVar[HubCall | None] = contextvars.ContextVar("afro_
 _install_lock = threading.Lock()
 _installed = False
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
+# How long a worker past its deadline is waited for, so that it stops writing before its caller cleans up.
+_UNWIND_S = 1.0
 _RETRY = re.compile(r"Retrying in|Trying to resume download")
 # The slowest transfer a call is allowed: a call that moves N bytes gets N / this many seconds on top of its
 # timeout, so that a large shard on a slow line is not cut off, while a stall still ends near the timeout.
@@ -83,7 +86,8 @@ class HubCall:
         """``function(*args, **kwargs)``, or HubTimeout once ``timeout`` seconds have passed.
 
         Raises:
-            HubTimeout: the deadline passed; the worker is left to end by itself, which its requests soon make it.
+            HubTimeout: the deadline passed (and the worker was given a second more to unwind); a worker still
+                running is left to end by itself, which its requests soon make it.
                 (A request the deadline cut short may instead raise its own timeout error first: see ``expired``.)
             HubTooLarge: a response was larger than ``max_bytes``.
             Exception: whatever ``function`` raised.
@@ -103,6 +107,9 @@ class HubCall:
         worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True, name="hub-call")
         worker.start()
         worker.join(self.timeout)
+        if worker.is_alive():
+            # Its requests end at the deadline too, so it is about to unwind: let it, before the caller cleans up.
+            worker.join(_UNWIND_S)
         if worker.is_alive():
             raise HubTimeout(f"no answer within {self.timeout:g} s")
         if "error" in outcome:
