@@ -297,10 +297,17 @@ def test_right_to_left_page_on_a_phone(browser, site, vai: NumeralSystem):
     context.close()
 
 
-def test_status_and_done_on_screen_on_a_laptop_and_a_landscape_phone(browser, tmp_path: Path, vai: NumeralSystem):
+def test_status_and_buttons_on_screen_on_laptops_and_phones(browser, tmp_path: Path, vai: NumeralSystem):
     storage = Storage(str(tmp_path / "collect.sqlite"))
     with serving(create_app(storage, [vai, *resolve(["geez"])])) as base:
-        for width, height, touch in ((1280, 800, False), (844, 390, True)):
+        # A laptop, a wide laptop, a landscape phone, a small phone upright, a small phone sideways.
+        for width, height, touch in (
+            (1280, 800, False),
+            (1366, 768, False),
+            (844, 390, True),
+            (360, 640, True),
+            (568, 320, True),
+        ):
             context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch)
             page = context.new_page()
             page.goto(base + "/")
@@ -309,7 +316,7 @@ def test_status_and_done_on_screen_on_a_laptop_and_a_landscape_phone(browser, tm
             draw_a_stroke(page)
             page.click("#submit")
             expect(page.locator("#status")).to_have_text("Saved. Your first numeral!")
-            for element in ("#status", "#submit", "#pad", "#numeral"):
+            for element in ("#status", "#submit", "#unknown", "#pad", "#numeral"):
                 box = page.locator(element).bounding_box()
                 assert box["y"] >= 0, (width, height, element, box)
                 assert box["y"] + box["height"] <= height, (width, height, element, box)

@@ -400,6 +400,7 @@
   function begin() {
     $("consent").hidden = true;
     $("drawing").hidden = false;
+    body.classList.add("drawing-now");
     $("scripts").hidden = document.querySelectorAll(".script").length < 2;
     document.querySelector(".script").classList.add("chosen");
     window.scrollTo(0, 0); // the status line, at the top, carries every message
