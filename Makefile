@@ -1,27 +1,41 @@
-# The two commands a user needs: `make dataset` and `make test`. Both build .venv first.
+# The two commands a user needs: `make dataset` and `make test`. Each builds .venv with what it needs first:
+# generating needs the package alone (a .venv of 834 MB); the tests, baselines and the collection page need the
+# test, baseline and collect extras as well (PyTorch, Playwright, a web server: 2.0 GB in all).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# A stamp per install, newer than the files it was installed from: the package alone, and with every extra.
+BASE := $(VENV)/.installed-base
 INSTALLED := $(VENV)/.installed
 OUT ?= build/afro_mnist
 
 .PHONY: venv dataset push test lint format bench bench-real clean
 
-$(INSTALLED): pyproject.toml constraints.txt
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,baseline,collect]"
+
+# A .venv that already has every extra, installed since the files last changed, has the package too.
+$(BASE): pyproject.toml constraints.txt | $(BIN)/python
+	if [ ! $(INSTALLED) -nt pyproject.toml ] || [ ! $(INSTALLED) -nt constraints.txt ]; then \
+		$(BIN)/python -m pip install --quiet -c constraints.txt -e .; fi
 	touch $@
 
+# Every extra includes the package: a full install stands for the base one too.
+$(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,baseline,collect]"
+	touch $(BASE) $@
+
+## venv: .venv with every extra: the tests, PyTorch for baselines and AfroMNIST, the collection page
 venv: $(INSTALLED)
 
-## dataset: generate the six built-in configs, full size, into build/afro_mnist (a few minutes on 2 cores: docs/results.md, Speed and memory)
-dataset: $(INSTALLED)
+## dataset: generate the six built-in configs, full size, into build/afro_mnist (a few minutes on 2 cores: docs/results.md, Speed and memory); installs the package alone
+dataset: $(BASE)
 	$(BIN)/afro-mnist generate --out $(OUT) --overwrite
 
 ## push: publish build/afro_mnist to the Hub in one commit, to REPO_ID of generator/settings.py unless
 ## REPO_ID=owner/name is given here; token from HF_TOKEN
-push: $(INSTALLED)
+push: $(BASE)
 	$(BIN)/afro-mnist push $(if $(REPO_ID),--repo-id $(REPO_ID)) --from $(OUT) $(PUSH_ARGS)
 
 ## test: lint, then the test suite
@@ -37,7 +51,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 
 ## bench: speed and memory of generation (several minutes; figures go in docs/results.md)
-bench: $(INSTALLED)
+bench: $(BASE)
 	$(BIN)/python benchmarks/generation.py
 
 ## bench-real: generated-to-real transfer on the Tamil and Malayalam development sets, with the ablation (about 50 minutes);

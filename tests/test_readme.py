@@ -9,12 +9,15 @@ three differences the README never shows:
   already holds a tiny published build under ``generator.settings.REPO_ID``;
 - the checkout's own ``.venv`` stands in for the one ``make`` would build in the copy.
 
-An HTML comment on the line before a block tells the test what the block is:
+Every fenced block counts, at any indentation (a block inside a list item too). An HTML comment on the line
+before a block tells the test what the block is:
 
     <!-- readme-test: skip (why it cannot run here) -->   not run; the reason is required
     <!-- readme-test: file PATH -->                       a file the reader writes: saved at PATH before the next block
 
-Every other bash and python block runs, so a new block that fails fails the test, which names the README line.
+Without a marker, a bash or python block runs, so a new block that fails fails the test, which names the README
+line; a text or bibtex block is shown, not run; any other block (no language, toml, sh, ...) is an error that
+asks for a marker or a language, so that no command hides from the test behind an info string it ignores.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from tests.hub_stand_in import WRITE_TOKEN, HubStandIn
 
 README = PROJECT_DIR / "README.md"
 RUNNABLE = ("bash", "python")
+# Blocks that show what something looks like (a folder tree, a citation) and hold nothing to run.
+SHOWN = ("text", "bibtex")
+_FENCE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)")
 _MARKER = re.compile(r"<!--\s*readme-test:(?P<body>.*?)-->")
 _SKIP = re.compile(r"\s*skip\s+\((?P<why>[^)]+)\)\s*")
 _FILE = re.compile(r"\s*file\s+(?P<path>[\w./-]+)\s*")
@@ -50,7 +56,7 @@ class Block:
     """One fenced block of the README.
 
     Attributes:
-        language: the fence's info string (``bash``, ``python``, ``toml``, or empty).
+        language: the fence's info string (``bash``, ``python``, ``text``, or another with a marker).
         line: the README line of the block's first line of content (1-based).
         text: the block's content.
         skip: why the block is not run, when its marker says so.
@@ -65,22 +71,27 @@ class Block:
 
 
 def readme_blocks(text: str) -> list[Block]:
-    """Every fenced block of ``text``, with the marker on the nearest non-empty line above its fence, if any.
+    """Every fenced block of ``text``, at any indentation, with the marker on the nearest non-empty line above its
+    fence, if any; a block's text has its fence's indentation removed.
 
     Raises:
-        ValueError: a marker that is neither ``skip (why)`` nor ``file PATH``, or one with no block below it.
+        ValueError: a marker that is neither ``skip (why)`` nor ``file PATH``, one with no block below it, a block
+            that neither runs, nor is shown, nor has a marker, or a fence that is never closed.
     """
     lines = text.splitlines()
     blocks, markers_used = [], set()
     index = 0
     while index < len(lines):
-        if not lines[index].startswith("```"):
+        opening = _FENCE.fullmatch(lines[index])
+        if not opening:
             index += 1
             continue
-        language = lines[index][3:].strip()
+        indent, fence, language = len(opening["indent"]), opening["fence"], opening["info"].strip()
         end = index + 1
-        while end < len(lines) and lines[end].strip() != "```":
+        while end < len(lines) and not re.fullmatch(rf" *{re.escape(fence[0])}{{{len(fence)},}} *", lines[end]):
             end += 1
+        if end == len(lines):
+            raise ValueError(f"README.md line {index + 1}: a fence that is never closed")
         above = index - 1
         while above >= 0 and not lines[above].strip():
             above -= 1
@@ -97,7 +108,14 @@ def readme_blocks(text: str) -> list[Block]:
                 raise ValueError(
                     f"README.md line {above + 1}: {lines[above].strip()!r} is not a marker this test knows"
                 )
-        blocks.append(Block(language, index + 2, "\n".join(lines[index + 1 : end]) + "\n", skip, file))
+        elif language not in RUNNABLE + SHOWN:
+            raise ValueError(
+                f"README.md line {index + 1}: a {language or 'plain'} block the test cannot classify: give it the "
+                f"language {' or '.join(RUNNABLE + SHOWN)}, or a readme-test marker (skip (why) or file PATH)"
+            )
+        # As CommonMark reads a fence: each line loses up to the fence's own indentation, no more.
+        content = [re.sub(rf"^ {{0,{indent}}}", "", line) for line in lines[index + 1 : end]]
+        blocks.append(Block(language, index + 2, "\n".join(content) + "\n", skip, file))
         index = end + 1
     for number, line in enumerate(lines):
         if _MARKER.search(line) and number not in markers_used:
@@ -162,19 +180,25 @@ def failure_report(stderr: str, origin: dict[int, tuple[Block, int]], readme_lin
     )
 
 
-def copy_repository(folder: Path) -> None:
-    """The files git tracks or would track, as a fresh clone has them, with the checkout's ``.venv`` linked in."""
+def copy_repository(folder: Path) -> set[str]:
+    """The files git tracks or would track, as a fresh clone has them, with the checkout's ``.venv`` linked in.
+
+    Returns:
+        The paths copied, relative to ``folder``.
+    """
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=PROJECT_DIR,
         capture_output=True,
         check=True,
     ).stdout.decode()
+    copied = set()
     for name in filter(None, listed.split("\0")):
         source = PROJECT_DIR / name
         if source.is_symlink() or source.is_file():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / name, follow_symlinks=False)
+            copied.add(name)
     venv = Path(sys.prefix)
     stamp = venv / ".installed"
     assert (venv / "bin" / "activate").is_file(), f"run the tests from the project's venv (make test), not {venv}"
@@ -185,6 +209,28 @@ def copy_repository(folder: Path) -> None:
     before = stamp.stat().st_mtime - 1
     for name in ("pyproject.toml", "constraints.txt"):
         os.utime(folder / name, (before, before))
+    return copied
+
+
+def left_behind(folder: Path, copied: set[str]) -> list[str]:
+    """The files in ``folder`` that the README's blocks made and git would not ignore in a checkout."""
+    made = []
+    for root, _dirs, files in os.walk(folder):  # not into the linked .venv
+        for name in files:
+            path = (Path(root) / name).relative_to(folder).as_posix()
+            if path not in copied and not path.startswith(".readme-test/"):
+                made.append(path)
+    if not made:
+        return []
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        cwd=PROJECT_DIR,
+        input="\n".join(made) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,  # exit status 1 when none is ignored
+    ).stdout.splitlines()
+    return sorted(set(made) - set(ignored))
 
 
 def newcomer_environment(home: Path, hub: HubStandIn) -> dict[str, str]:
@@ -214,6 +260,34 @@ def test_readme_markers_are_understood():
         readme_blocks("<!-- readme-test: skp (typo) -->\n```bash\ntrue\n```\n")
     with pytest.raises(ValueError, match="line 1: a readme-test marker with no block"):
         readme_blocks("<!-- readme-test: skip (why) -->\ntext\n```bash\ntrue\n```\n")
+    for language in ("", "sh", "toml", "console"):
+        with pytest.raises(ValueError, match=r"line 2: a \w+ block the test cannot classify"):
+            readme_blocks(f"x\n```{language}\nafro-mnist generate\n```\n")
+    with pytest.raises(ValueError, match="line 1: a fence that is never closed"):
+        readme_blocks("```bash\ntrue\n")
+
+
+def test_blocks_inside_lists_are_found_run_and_marked_like_the_others(tmp_path: Path):
+    text = (
+        "- **Item.** Text.\n\n"
+        "  ```bash\n  echo indented > out.txt\n    echo deeper >> out.txt\n  ```\n\n"
+        "- Next.\n\n  <!-- readme-test: skip (a server) -->\n  ```bash\n  sleep 1000\n  ```\n\n"
+        "   ~~~python\n   open('py.txt', 'w').write('~')\n   ~~~\n"
+        "```python\ndef f():\n    return 1\n```\n"
+    )
+    blocks = readme_blocks(text)
+    assert [(b.language, b.line, b.skip) for b in blocks] == [
+        ("bash", 4, None),
+        ("bash", 12, "a server"),
+        ("python", 16, None),
+        ("python", 19, None),
+    ]
+    assert blocks[3].text == "def f():\n    return 1\n", "a block at the margin keeps its own indentation"
+    assert blocks[0].text == "echo indented > out.txt\n  echo deeper >> out.txt\n"
+    script, _ = bash_script(blocks, tmp_path)
+    subprocess.run(["bash", "-c", script], cwd=tmp_path, check=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    assert (tmp_path / "out.txt").read_text() == "indented\ndeeper\n"
+    assert (tmp_path / "py.txt").read_text() == "~"
 
 
 def test_failures_name_the_readme_line(tmp_path: Path):
@@ -234,7 +308,7 @@ def test_readme_runs_as_written(tmp_path: Path, tiny_build: Path):
     readme = README.read_text(encoding="utf-8")
     blocks = readme_blocks(readme)
     work = tmp_path / "afro-mnist"
-    copy_repository(work)
+    copied = copy_repository(work)
     published = {
         str(path.relative_to(tiny_build)): path.read_bytes() for path in tiny_build.rglob("*") if path.is_file()
     }
@@ -255,6 +329,7 @@ def test_readme_runs_as_written(tmp_path: Path, tiny_build: Path):
         # The Hub steps reached the stand-in: the README's pushes are its commits, tamil among the configs.
         assert len(hub.commits) >= 3
         assert "tamil/metadata.json" in hub.files(settings.REPO_ID)
+    assert not left_behind(work, copied), "files a walk through the README leaves, which .gitignore should list"
 
 
 def test_font_rebuild_line_installs_every_package_bundle_fonts_needs():
@@ -265,3 +340,12 @@ def test_font_rebuild_line_installs_every_package_bundle_fonts_needs():
     listed = set(command.split()[2:])
     assert needed, "the script's docstring names its packages"
     assert needed <= listed, f"README's apt-get line lacks {sorted(needed - listed)}"
+
+
+def test_files_left_behind_are_those_gitignore_does_not_list(tmp_path: Path):
+    (tmp_path / "build" / "x").mkdir(parents=True)
+    for name in ("README.md", "build/x/a.parquet", "collect.sqlite", "collect.sqlite-wal", "stray.txt"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / ".readme-test").mkdir()
+    (tmp_path / ".readme-test" / "README.sh").write_text("x")
+    assert left_behind(tmp_path, {"README.md"}) == ["stray.txt"]
