@@ -601,3 +601,13 @@ def test_changelog_says_its_format_and_links_every_version():
     assert links[versions[1]].endswith(f"v{versions[2]}...v{versions[1]}")
     last = card.releases()[-1]
     assert "]: " not in last.data_markdown, "the link definitions are not part of the oldest entry"
+
+
+def test_the_card_calls_only_the_generated_configs_synthetic(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    assert "The images of the generated configs are synthetic" in text
+    limitations = card_section(text, "Considerations and limitations")
+    assert "**The generated configs' images are synthetic.**" in limitations
+    assert "`nko_handwritten`" not in limitations, "no font count for real handwriting"
+    generated_only = card.render_card([r for r in golden_records(tmp_path / "other") if r.name != "nko_handwritten"])
+    assert "- **The images are synthetic.** No image was written by a hand" in generated_only

@@ -258,6 +258,7 @@ def card_facts(records: list[ConfigRecord], repo_id: str = DEFAULT_REPO_ID) -> d
         "split_sizes": _split_sizes(records),
         "split_names": list(first["splits"]),
         "configs": [_config_facts(r) for r in records],
+        "handwritten": [r.name for r in records if _is_handwritten(r)],
         "default": _default_facts(records),
         "instance": _instance(records),
         "transfer": _transfer_facts(),
