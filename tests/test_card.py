@@ -611,3 +611,9 @@ def test_the_card_calls_only_the_generated_configs_synthetic(tmp_path: Path, fix
     assert "`nko_handwritten`" not in limitations, "no font count for real handwriting"
     generated_only = card.render_card([r for r in golden_records(tmp_path / "other") if r.name != "nko_handwritten"])
     assert "- **The images are synthetic.** No image was written by a hand" in generated_only
+
+
+def test_a_handwritten_configs_licence_is_in_the_yaml_and_the_licences(tmp_path: Path, fixed_card_sources):
+    text = render_golden_card(tmp_path)
+    assert DatasetCard(text).data.license == ["mit", "cc-by-sa-4.0"]
+    assert "`nko_handwritten`'s under [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/)" in text

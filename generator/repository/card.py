@@ -159,7 +159,11 @@ def card_metadata(records: list[ConfigRecord]) -> dict:
     languages = list(dict.fromkeys(code for r in records for code in r.metadata["numeral_system"]["languages"]))
     # The repository as a whole: every image of every config.
     total = sum(split["num_examples"] for r in records for split in r.metadata["splits"].values())
-    header: dict = {"pretty_name": PRETTY_NAME, "license": builder_about()["license"].lower()}
+    # A handwritten config is under the licence its writers agreed to ("CC BY-SA 4.0": the Hub's cc-by-sa-4.0).
+    licences = [builder_about()["license"].lower()]
+    licences += [r.metadata["collection"]["licence"].lower().replace(" ", "-") for r in records if _is_handwritten(r)]
+    licences = list(dict.fromkeys(licences))
+    header: dict = {"pretty_name": PRETTY_NAME, "license": licences[0] if len(licences) == 1 else licences}
     if languages:
         header["language"] = languages
     handwritten = any(_is_handwritten(r) for r in records)
