@@ -33,6 +33,7 @@ import dataclasses
 import os
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
             commands.add_parser(
                 name,
                 help=command.help,
-                description=command.description or command.help[:1].upper() + command.help[1:] + ".",
+                # Wrapped here: the raw formatter keeps the examples' lines as written, and the description's too.
+                description=textwrap.fill(command.description or command.help[:1].upper() + command.help[1:] + ".", 79),
                 epilog=command.epilog(),
                 formatter_class=argparse.RawDescriptionHelpFormatter,
             )
