@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TOKEN = "browser-test-review-token-0123456789"
+# Chromium shares two cores with the rest of the suite: an assertion on the page waits up to 15 s, not 5.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")
