@@ -34,11 +34,10 @@ from generator.layout import (
     check_seed,
     config_folder,
     read_metadata,
-    write_atomic,
 )
 from generator.registry import builtin_systems
 from generator.repository.export import load_split
-from generator.repository.output import hold
+from generator.repository.output import hold, repair, write_atomic_recorded
 
 if TYPE_CHECKING:
     import torch
@@ -244,6 +243,8 @@ def _run_baseline_locked(
     on_epoch: Callable[[int, float], None] | None,
 ) -> dict:
     folder = config_folder(config, build_dir)
+    # A killed run's .baseline.json.<pid>.partial, recorded in the config folder's work file before it was made.
+    repair(folder)
     path = folder / BASELINE_FILE
     check_output_paths(None, [path], overwrite)
     metadata = read_metadata(folder)
@@ -277,5 +278,6 @@ def _run_baseline_locked(
         "generator_version": generator.__version__,
         "dataset": {"seed": metadata["seed"], "generator_version": metadata["generator"]["version"]},
     }
-    write_atomic(path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
+    # Its temporary name is recorded first, so that the next run's repair can remove it if this one is killed.
+    write_atomic_recorded(path, (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
     return results
