@@ -7,7 +7,7 @@
     afro-mnist numerals
     afro-mnist baseline CONFIG [--from DIR] [--epochs N] [--seed N] [--batch-size N] [--overwrite]
     afro-mnist evaluate-real CONFIG --real DIR|FILE.npz [--from DIR] [--out DIR] [--no-denoise] ...
-    afro-mnist export CONFIG --format idx|npz --out DIR [--from DIR] [--overwrite]
+    afro-mnist export CONFIG --format idx|npz [--layout flat|torchvision] --out DIR [--from DIR] [--overwrite]
     afro-mnist figures CONFIG --out DIR [--from DIR] [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist stats CONFIG [--from DIR] [--split train|test] [--real DIR|FILE.npz] [--out DIR] [--overwrite]
     afro-mnist push [--repo-id OWNER/NAME] [--configs NAME ...] [--from DIR] [--dry-run] ...
@@ -541,7 +541,7 @@ def _epoch_printer(epochs: int) -> Callable[[int, float], None]:
 
 
 def _export_arguments(command: argparse.ArgumentParser) -> None:
-    from generator.repository.export import FORMATS  # here: it reads parquet, which workers never need
+    from generator.repository.export import FORMATS, LAYOUTS  # here: it reads parquet, which workers never need
 
     command.add_argument("config", help=CONFIG_HELP)
     command.add_argument(
@@ -550,6 +550,13 @@ def _export_arguments(command: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         required=True,
         help="idx: MNIST's four gzipped files; npz: one file of x_train, y_train, x_test, y_test",
+    )
+    command.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="flat",
+        help="for idx: flat puts the four .gz files in --out (default: %(default)s); torchvision writes them "
+        "uncompressed into --out/MNIST/raw/, where torchvision.datasets.MNIST(root=OUT) reads them",
     )
     command.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write into")
     _from_option(command)
@@ -560,7 +567,9 @@ def _export(args: argparse.Namespace) -> None:
     from generator.repository.export import export_config  # on use: datasets
 
     check_config_name(args.config)
-    for path in export_config(args.config, args.file_format, args.out, args.build_dir, overwrite=args.overwrite):
+    for path in export_config(
+        args.config, args.file_format, args.out, args.build_dir, overwrite=args.overwrite, layout=args.layout
+    ):
         print(path)
 
 
@@ -758,10 +767,12 @@ COMMANDS: dict[str, Command] = {
         hides_torch=True,
         description=(
             "Write a generated config in MNIST's own formats: the four gzipped IDX files that every MNIST reader "
-            "takes, or one .npz with x_train, y_train, x_test and y_test as Keras' mnist.npz."
+            "takes (or, with --layout torchvision, laid out as torchvision.datasets.MNIST reads them), or one .npz "
+            "with x_train, y_train, x_test and y_test as Keras' mnist.npz."
         ),
         examples=(
             "afro-mnist export vai --format idx --out mnist_vai/",
+            "afro-mnist export vai --format idx --layout torchvision --out data/",
             "afro-mnist export geez --format npz --out exports/",
         ),
     ),

@@ -6,7 +6,10 @@ import gzip
 import io
 import json
 import shutil
+import signal
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +17,17 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from generator.cli import main
 from generator.errors import InputError
 from generator.repository import export
 from generator.repository.export import IDX_FILES, export_config, load_data
-from tests.conftest import TINY, assert_one_line_error, run_cli
+from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, run_cli
 
 
 def read_idx(path: Path) -> tuple[int, np.ndarray]:
-    """A reader written from the IDX description alone: its magic number and its array."""
-    data = gzip.decompress(path.read_bytes())
+    """A reader written from the IDX description alone: its magic number and its array (gzipped or not)."""
+    data = path.read_bytes()
+    data = gzip.decompress(data) if path.suffix == ".gz" else data
     zeros, type_code, ndim = struct.unpack(">HBB", data[:4])
     assert zeros == 0
     assert type_code == 0x08  # unsigned byte
@@ -204,6 +209,132 @@ def test_shards_must_be_those_of_the_metadata(vai_copy: Path, damage: str):
         expected = f"shard {shard} does not match the size and SHA-256"
     with pytest.raises(InputError, match=expected):
         load_data("vai", vai_copy)
+
+
+# --- the layout of torchvision.datasets.MNIST ------------------------------------------------------------------------
+
+
+def read_like_torchvision_mnist(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """What torchvision's ``MNIST(root, train=train)`` reads, by the rules of its source (torchvision is not
+    installed here): the uncompressed files ``root/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``,
+    magic 2051 for images and 2049 for labels, unless ``root/MNIST/processed`` holds its old ``.pt`` files."""
+    raw = root / "MNIST" / "raw"
+    assert not (raw.parent / "processed").exists()
+    prefix = "train" if train else "t10k"
+    images, labels = (
+        (raw / f"{prefix}-images-idx3-ubyte").read_bytes(),
+        (raw / f"{prefix}-labels-idx1-ubyte").read_bytes(),
+    )
+    magic, count, rows, cols = struct.unpack(">4i", images[:16])
+    assert magic == 2051
+    label_magic, label_count = struct.unpack(">2i", labels[:8])
+    assert label_magic == 2049
+    assert len(images) == 16 + count * rows * cols
+    assert len(labels) == 8 + label_count
+    return np.frombuffer(images, np.uint8, offset=16).reshape(count, rows, cols), np.frombuffer(
+        labels, np.uint8, offset=8
+    )
+
+
+def test_torchvision_layout_is_where_torchvision_reads_it(capsys, tiny_build: Path, tmp_path: Path):
+    root = tmp_path / "data"
+    argv = ["export", "geez", "--format", "idx", "--layout", "torchvision", "--out", str(root)]
+    assert main([*argv, "--from", str(tiny_build)]) == 0
+    raw = root / "MNIST" / "raw"
+    names = [name.removesuffix(".gz") for name in IDX_FILES.values()]
+    assert capsys.readouterr().out.split() == [str(raw / name) for name in names]
+    assert sorted(path.relative_to(root).as_posix() for path in root.rglob("*")) == [
+        "MNIST",
+        "MNIST/raw",
+        *sorted(f"MNIST/raw/{name}" for name in names),
+    ], "four uncompressed files where torchvision looks for them, and nothing else"
+    (x_train, y_train), (x_test, y_test) = load_data("geez", tiny_build)
+    for train, (images, labels) in ((True, (x_train, y_train)), (False, (x_test, y_test))):
+        read_images, read_labels = read_like_torchvision_mnist(root, train)
+        np.testing.assert_array_equal(read_images, images)
+        np.testing.assert_array_equal(read_labels, labels)
+    # The same IDX bytes as the flat layout's, less the gzip around them.
+    flat = export_config("geez", "idx", tmp_path / "flat", tiny_build)
+    for gzipped, name in zip(flat, names, strict=True):
+        assert gzip.decompress(gzipped.read_bytes()) == (raw / name).read_bytes()
+
+
+def test_torchvision_layout_refuses_what_torchvision_would_read_instead_or_elsewhere(tiny_build: Path, tmp_path: Path):
+    processed = tmp_path / "old" / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    for name in ("training.pt", "test.pt"):
+        (processed / name).write_bytes(b"mine")
+    with pytest.raises(InputError, match=r"processed holds training.pt and test.pt, which torchvision"):
+        export_config("vai", "idx", tmp_path / "old", tiny_build, layout="torchvision")
+    assert not (tmp_path / "old" / "MNIST" / "raw").exists()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "MNIST").symlink_to(elsewhere)
+    with pytest.raises(InputError, match=r"MNIST is a link or a file"):
+        export_config("vai", "idx", tmp_path / "linked", tiny_build, layout="torchvision")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_torchvision_layout_is_for_idx_only(capsys, tiny_build: Path, tmp_path: Path):
+    argv = ["export", "vai", "--format", "npz", "--layout", "torchvision", "--out", str(tmp_path / "out")]
+    assert_one_line_error(*run_cli(capsys, *argv, "--from", str(tiny_build)), "--layout torchvision", "--format idx")
+    assert not (tmp_path / "out").exists()
+
+
+def test_torchvision_export_of_a_damaged_config_leaves_no_folders(vai_copy: Path, tmp_path: Path):
+    (vai_copy / "vai" / "train-00001-of-00002.parquet").write_bytes(b"not parquet")
+    with pytest.raises(InputError, match="does not match the size and SHA-256"):
+        export_config("vai", "idx", tmp_path / "out", vai_copy, layout="torchvision")
+    assert not (tmp_path / "out").exists()
+
+
+KILLED_TORCHVISION_EXPORT = """
+import os, signal, sys
+sys.modules["torch"] = None
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+replace = os.replace
+
+def replace_or_die(source, target):
+    if Path(source).name.startswith(".t10k-images-idx3-ubyte."):  # written, not yet renamed into place
+        os.kill(os.getpid(), signal.SIGKILL)
+    return replace(source, target)
+
+os.replace = replace_or_die
+from generator.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_killed_torchvision_export_leaves_a_temporary_file_that_the_next_export_clears(
+    capsys, tiny_build: Path, tmp_path: Path
+):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    users = raw / ".t10k-images-idx3-ubyte.12345.partial"
+    users.write_text("the user's, though named like the tool's")
+    argv = ["export", "vai", "--format", "idx", "--layout", "torchvision", "--out", str(tmp_path / "data")]
+    argv += ["--from", str(tiny_build)]
+    process = subprocess.run(
+        [sys.executable, "-c", KILLED_TORCHVISION_EXPORT, str(PROJECT_DIR), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    assert len(list(raw.glob(".t10k-images-idx3-ubyte.*.partial"))) == 2
+    # A flat export into the same folder clears it too: the repair reads what the killed run recorded there.
+    code, err = run_cli(capsys, "export", "vai", "--format", "npz", "--out", str(tmp_path / "data"), *argv[-2:])
+    assert code == 0, err
+    assert sorted(path.name for path in raw.glob(".*")) == [users.name]
+    assert users.read_text().startswith("the user's")
+    code, err = run_cli(capsys, *argv, "--overwrite")
+    assert code == 0, err
+    assert sorted(path.name for path in raw.iterdir()) == sorted(
+        [users.name, *(name.removesuffix(".gz") for name in IDX_FILES.values())]
+    )
 
 
 def test_labels_must_fit_in_a_byte():

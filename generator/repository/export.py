@@ -7,7 +7,8 @@
 that ``make dataset`` writes, or a download from the Hub), checks the shards against the metadata, and
 decodes every PNG into one ``uint8`` array. ``export_config`` writes the same arrays as the four gzipped
 IDX files of MNIST, byte-compatible with every MNIST reader, or as one ``.npz`` with the keys of Keras'
-``mnist.npz``.
+``mnist.npz``. The IDX files can also be laid out as ``torchvision.datasets.MNIST(root)`` reads them:
+``root/MNIST/raw/``, uncompressed.
 
 This module is kept light (NumPy, OpenCV, pyarrow) so that loading data never imports the generator's
 albumentations or ``datasets``.
@@ -44,6 +45,9 @@ from generator.repository.download import check_config_request, fetch_config, ve
 from generator.repository.output import hold, repair, write_atomic_recorded
 
 FORMATS = ("idx", "npz")
+# Where the IDX files go: "flat" puts MNIST's four gzipped files in --out, as MNIST's site serves them;
+# "torchvision" puts them where torchvision.datasets.MNIST(root=--out) reads them.
+LAYOUTS = ("flat", "torchvision")
 
 # MNIST's file names: "t10k" is its name for the test split.
 IDX_FILES = {
@@ -52,6 +56,12 @@ IDX_FILES = {
     ("test", "images"): "t10k-images-idx3-ubyte.gz",
     ("test", "labels"): "t10k-labels-idx1-ubyte.gz",
 }
+# torchvision's MNIST reads root/<class name>/raw/<file> with the names above less ".gz" (its _load_data), and
+# download=True fetches MNIST itself unless those uncompressed files are there (its _check_exists): so they are
+# written uncompressed. A root/MNIST/processed/ holding training.pt and test.pt is read instead of raw/.
+TORCHVISION_RAW = Path("MNIST", "raw")
+TORCHVISION_PROCESSED = Path("MNIST", "processed")
+TORCHVISION_LEGACY_FILES = ("training.pt", "test.pt")
 # IDX magic number: two zero bytes, a type code (0x08 = unsigned byte), then the number of dimensions.
 _IDX_UBYTE = 0x08
 # gzip's own default level: on 60,000 images level 9 takes 20 times as long for a file 1 % smaller.
@@ -315,15 +325,21 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 # --- export ------------------------------------------------------------------------------------------------------
 
 
-def export_paths(config: str, file_format: str, out: Path) -> list[Path]:
-    """The files that ``export_config`` writes for a format.
+def export_paths(config: str, file_format: str, out: Path, layout: str = "flat") -> list[Path]:
+    """The files that ``export_config`` writes for a format and layout.
 
     Raises:
-        InputError: an unknown format.
+        InputError: an unknown format or layout, or a layout other than ``flat`` for ``npz``.
     """
+    if layout not in LAYOUTS:
+        raise InputError(f"--layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     if file_format == "idx":
+        if layout == "torchvision":
+            return [out / TORCHVISION_RAW / name.removesuffix(".gz") for name in IDX_FILES.values()]
         return [out / name for name in IDX_FILES.values()]
     if file_format == "npz":
+        if layout != "flat":
+            raise InputError(f"--layout {layout} is for --format idx; an npz is one file, so leave --layout out")
         return [out / f"{config}.npz"]
     raise InputError(f"--format {file_format!r} is not one of {', '.join(FORMATS)}")
 
@@ -335,27 +351,66 @@ def export_config(
     build_dir: str | Path = DEFAULT_BUILD_DIR,
     *,
     overwrite: bool = False,
+    layout: str = "flat",
 ) -> list[Path]:
     """Writes a config in MNIST's formats and returns the paths written.
 
     ``idx`` writes MNIST's four gzipped files into ``out``, so an MNIST reader pointed at ``out``
-    loads the config; ``npz`` writes ``out/<config>.npz`` with ``x_train``, ``y_train``, ``x_test``,
-    ``y_test`` (``uint8``, as in Keras' ``mnist.npz``). Every file is written under a temporary
-    name and renamed into place.
+    loads the config; with ``layout="torchvision"`` it writes them uncompressed into ``out/MNIST/raw/``,
+    so that ``torchvision.datasets.MNIST(out)`` loads the config. ``npz`` writes ``out/<config>.npz``
+    with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (``uint8``, as in Keras' ``mnist.npz``).
+    Every file is written under a temporary name and renamed into place.
 
     Raises:
-        InputError: an unknown format, a missing config, an output that exists without
-            ``overwrite``, or an ``out`` that is a file.
+        InputError: an unknown format or layout, a missing config, an output that exists without
+            ``overwrite``, an ``out`` that is a file, or (torchvision layout) a link or file on the way
+            to ``out/MNIST/raw`` or a ``processed/`` folder that torchvision would read instead.
     """
     out = Path(out)
-    paths = export_paths(config, file_format, out)
+    paths = export_paths(config, file_format, out, layout)
     check_output_paths(out, paths, overwrite)
+    if layout == "torchvision":
+        _check_torchvision_folders(out)
     folder = config_folder(config, build_dir)
     with hold(out):
         repair(out)  # temporary files an interrupted export recorded, such as .vai.npz.<pid>.partial
+        raw = out / TORCHVISION_RAW
+        if _plain_folders(out, raw):
+            repair(raw)  # and those of a torchvision export, recorded beside the files they were for
         check_output_paths(out, paths, overwrite)  # again, now that no other run can change it
+        if layout == "torchvision":
+            _check_torchvision_folders(out)
         _export_locked(folder, file_format, out, paths)
     return paths
+
+
+def _plain_folders(out: Path, folder: Path) -> bool:
+    """Whether ``folder`` and every folder between it and ``out`` is a folder, and none of them a link."""
+    relative = folder.relative_to(out)
+    for path in [relative, *relative.parents][:-1]:  # the last is "." (out itself, which may be a link of yours)
+        entry = out / path
+        if entry.is_symlink() or not entry.is_dir():
+            return False
+    return True
+
+
+def _check_torchvision_folders(out: Path) -> None:
+    """Refuses a torchvision layout whose files would land outside ``out``, or that torchvision would not read.
+
+    Raises:
+        InputError: ``out/MNIST`` or ``out/MNIST/raw`` is a link or a file; or ``out/MNIST/processed`` holds
+            ``training.pt`` and ``test.pt``, which torchvision's MNIST loads in place of ``raw/``.
+    """
+    for path in (TORCHVISION_RAW.parent, TORCHVISION_RAW):
+        entry = out / path
+        if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
+            raise InputError(f"{entry} is a link or a file, not a folder; move it out of {out}")
+    processed = out / TORCHVISION_PROCESSED
+    if all((processed / name).exists() for name in TORCHVISION_LEGACY_FILES):
+        raise InputError(
+            f"{processed} holds {' and '.join(TORCHVISION_LEGACY_FILES)}, which torchvision's MNIST reads instead of "
+            f"{out / TORCHVISION_RAW}; move that folder away, or give another --out"
+        )
 
 
 def _export_locked(folder: Path, file_format: str, out: Path, paths: list[Path]) -> None:
@@ -363,15 +418,50 @@ def _export_locked(folder: Path, file_format: str, out: Path, paths: list[Path])
     splits = {split: load_split(folder, split, metadata) for split in ("train", "test")}
     if file_format == "idx":
         contents = {}
-        for (split, kind), name in IDX_FILES.items():
+        for path, (split, kind) in zip(paths, IDX_FILES, strict=True):
             images, labels = splits[split]
-            array = images if kind == "images" else labels
-            contents[out / name] = gzip_bytes(idx_bytes(array))
+            data = idx_bytes(images if kind == "images" else labels)
+            contents[path] = gzip_bytes(data) if path.suffix == ".gz" else data
     else:
         arrays = {}
         for split, (images, labels) in splits.items():
             arrays[f"x_{split}"] = images
             arrays[f"y_{split}"] = labels  # uint8, as in Keras' mnist.npz
         contents = {paths[0]: npz_bytes(arrays)}
-    for path, data in contents.items():
-        write_atomic_recorded(path, data)
+    created = _make_folders(out, paths[0].parent)
+    try:
+        for path, data in contents.items():
+            write_atomic_recorded(path, data)
+    except BaseException:
+        _remove_empty(created)  # folders this run made for files it could not write
+        raise
+
+
+def _make_folders(out: Path, folder: Path) -> list[Path]:
+    """Creates ``folder`` and the folders between it and ``out`` that are missing; returns those it created.
+
+    Raises:
+        InputError: the file system refuses.
+    """
+    relative = folder.relative_to(out)
+    created: list[Path] = []
+    for path in reversed([relative, *relative.parents][:-1]):
+        entry = out / path
+        if entry.is_dir():
+            continue
+        try:
+            entry.mkdir()
+        except OSError as exc:
+            _remove_empty(created)
+            raise InputError(f"cannot create {entry} ({exc.strerror or exc}); fix permissions") from None
+        created.append(entry)
+    return created
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Removes the folders a run created, innermost first, as long as they are empty."""
+    for made in reversed(created):
+        try:
+            made.rmdir()
+        except OSError:
+            break
