@@ -53,7 +53,7 @@ from generator.layout import (
     format_code_point,
     read_metadata,
 )
-from generator.registry import NumeralSystem, default_configs, resolve
+from generator.registry import NumeralSystem, builtin_class_count, default_configs, resolve
 from generator.repository.output import check_root_paths, hold, root_files_stale
 
 if TYPE_CHECKING:
@@ -410,7 +410,7 @@ def _check_root_files(out: Path, configs: list[str], overwrite: bool) -> None:
     folders = config_folders(out) if out.is_dir() else []
     for folder in folders:  # the card reads each config's metadata: a damaged one is refused now, not at the end
         if folder.name not in configs or not overwrite:
-            read_metadata(folder)
+            read_metadata(folder, builtin_class_count(folder.name))
     check_root_paths(out, root_paths(sorted({*(folder.name for folder in folders), *configs})), overwrite)
 
 

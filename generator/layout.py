@@ -167,8 +167,10 @@ def config_folder(config: str, build_dir: str | Path = DEFAULT_BUILD_DIR) -> Pat
     return folder
 
 
-def read_metadata(folder: Path) -> dict:
+def read_metadata(folder: Path, class_count: int | None = None) -> dict:
     """A config folder's ``metadata.json``, checked by ``check_metadata``.
+
+    ``class_count``, where given (``registry.builtin_class_count``), is the number of classes the config must have.
 
     Raises:
         InputError: the file is missing, is not valid JSON, or is not the metadata of a config.
@@ -178,11 +180,11 @@ def read_metadata(folder: Path) -> dict:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path} cannot be read ({exc}); regenerate the config with --overwrite") from None
-    check_metadata(metadata, str(path))
+    check_metadata(metadata, str(path), class_count)
     return metadata
 
 
-def check_metadata(metadata: object, source: str) -> None:
+def check_metadata(metadata: object, source: str, class_count: int | None = None) -> None:
     """Checks that ``metadata`` has every key, type and bound that the commands reading it rely on.
 
     File names must be plain names inside the config folder (a shard name, or a recipe file name without a
@@ -235,11 +237,9 @@ def check_metadata(metadata: object, source: str) -> None:
     names = system["class_names"]  # type: ignore[index]
     if not 2 <= len(names) == len(system["characters"]) == len(system["code_points"]):  # type: ignore[index]
         raise fail("numeral_system.class_names", "must name at least two classes, one per character and code point")
-    builtin = _builtin_class_count(metadata["config"])
-    if builtin is not None and builtin != len(names):
-        raise fail(
-            "numeral_system.class_names", f"names {len(names)} classes, while config {metadata['config']} has {builtin}"
-        )
+    if class_count is not None and class_count != len(names):
+        config = metadata["config"]
+        raise fail("numeral_system.class_names", f"names {len(names)} classes, while config {config} has {class_count}")
     if (why := check_label(system["script"], "script")) is not None:  # type: ignore[index]
         raise fail("numeral_system", why)
     for name in names:  # type: ignore[union-attr]
@@ -293,14 +293,6 @@ def check_metadata(metadata: object, source: str) -> None:
             sha256(shard, "sha256", f"{where}shards[].")
         if rows != total:
             raise fail(f"{where}num_examples", f"is {total}, but its shards hold {rows}")
-
-
-def _builtin_class_count(config: str) -> int | None:
-    """The class count of a built-in config (the registry's), or None for a config of a spec file."""
-    from generator.registry import builtin_systems  # here: the registry reads this module
-
-    system = builtin_systems().get(config)
-    return system.num_classes if system is not None else None
 
 
 def _is_plain_name(name: str) -> bool:

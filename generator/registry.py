@@ -247,6 +247,15 @@ def builtin_systems() -> dict[str, NumeralSystem]:
     return {system.name: system for system in systems}
 
 
+def builtin_class_count(config: str) -> int | None:
+    """The class count of a built-in config, or None for a config the registry does not know (one of a spec file).
+
+    ``layout.read_metadata(folder, class_count=...)`` takes it: the layout, a layer below the registry, cannot ask.
+    """
+    system = builtin_systems().get(config)
+    return system.num_classes if system is not None else None
+
+
 @cache
 def default_configs() -> tuple[str, ...]:
     """The configs built when none is named: the built-in systems with a ``default_order``, in that order.

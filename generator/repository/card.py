@@ -36,7 +36,7 @@ from PIL import Image
 from generator import settings
 from generator.errors import InputError
 from generator.layout import BASELINE_FILE, BUILTIN_DIR, config_folders, read_metadata
-from generator.registry import DEFAULT_CONFIG, NumeralSystem, builtin_systems, default_configs
+from generator.registry import DEFAULT_CONFIG, NumeralSystem, builtin_class_count, builtin_systems, default_configs
 from generator.repository.output import write_root_files
 from generator.repository.shards import features
 from generator.synthesis.fonts import render_glyph
@@ -105,7 +105,8 @@ def read_config(folder: Path) -> ConfigRecord:
             raise InputError(f"{baseline_path} cannot be read ({exc}); rerun afro-mnist baseline --overwrite") from None
         if not isinstance(baseline, dict):
             raise InputError(f"{baseline_path} is not a JSON object; rerun afro-mnist baseline --overwrite")
-    return ConfigRecord(metadata=read_metadata(folder), baseline=baseline, folder=folder)
+    metadata = read_metadata(folder, builtin_class_count(folder.name))
+    return ConfigRecord(metadata=metadata, baseline=baseline, folder=folder)
 
 
 def read_configs(out: Path) -> list[ConfigRecord]:
