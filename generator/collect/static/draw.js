@@ -275,8 +275,7 @@
       showCount();
       say(encouragement(drawn), "saved");
       if (drawn >= GOAL && !thanked) { thank(); }
-      busy = false;
-      await nextPrompt();
+      await nextPrompt(); // still busy: a second tap meanwhile would answer the numeral just answered
     } catch (error) {
       notSaved(error);
     } finally {
@@ -298,7 +297,6 @@
     try {
       await post("/api/decline", { config: prompt.config, label: prompt.label, reason: reason });
       say(reason === "unknown" ? words.unknown_noted : words.skipped);
-      busy = false;
       await nextPrompt();
     } catch (error) {
       say(words.answer_failed, "problem");
