@@ -295,7 +295,9 @@ def _write_shards(
 ) -> tuple[dict[str, list[ShardInfo]], dict[str, dict[str, np.ndarray]]]:
     """Writes a config's shards; returns them and, per split, sanitation's per-class redraw counts.
 
-    With ``log_lines``, a line goes to stderr at every tenth of a split and at its end: images done and rate.
+    With ``log_lines``, a line goes to stderr at every tenth of a split and at its end: the split's images done, and the
+    seconds and rate of the whole config so far (workers render ahead, so a later split timed alone looked far faster
+    than it was: "vai test: 500 of 500 images in 0.0 s (41,047 images/s)").
     """
     shards: dict[str, list[ShardInfo]] = {split: [] for split in SPLITS}
     redraws = {
@@ -325,15 +327,13 @@ def _write_shards(
         split_done = index + 1 == len(chunks) or chunks[index + 1].split != chunk.split
         # In a log (make dataset > log) a line every tenth of a split, as a terminal gets its bar, and one at its end.
         if log_lines and (split_done or (now - len(pngs)) * 10 // size < now * 10 // size):
-            seconds = time.perf_counter() - started
+            seconds, total = time.perf_counter() - started, sum(done.values())
             print(
                 f"{system.name} {chunk.split}: {now:,} of {size:,} images in {seconds:.1f} s "
-                f"({now / max(seconds, 1e-9):,.0f} images/s)",
+                f"({total / max(seconds, 1e-9):,.0f} images/s)",
                 file=sys.stderr,
                 flush=True,
             )
-        if split_done:
-            started = time.perf_counter()
     if writer is not None:
         shards[writer_split].append(writer.close())
     return shards, redraws
