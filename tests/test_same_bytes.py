@@ -16,11 +16,11 @@ from generator.cli import main
 RECORDED_VERSION = "0.11.0"
 RECORDED_SHA256 = {
     "geez/recipe.json": "fdca7b4582a92ef286d6d2177cd0562b72eafc646794d336baa4c484cc2660c2",
-    "geez/test-00000-of-00001.parquet": "f96ea53e96d93d569c1d19ea0e7ee4129b861c2d73b1d24d18e1ecce0a3f2e1a",
-    "geez/train-00000-of-00001.parquet": "9e701f3e75bb80ea8ccc4d45e980caa9bf3cb08fbf073541d5d4d56e6b73960e",
+    "geez/test-00000-of-00001.parquet": "77709ff945ef313ac66e5d5587c844090a9ae9e0b1ded32d2479bb20bcc0b1b2",
+    "geez/train-00000-of-00001.parquet": "9a9f75d4701699196fb5073d159ab171fb8c0e8573b99741929ab2a374ec381b",
     "nko/recipe.json": "fdca7b4582a92ef286d6d2177cd0562b72eafc646794d336baa4c484cc2660c2",
-    "nko/test-00000-of-00001.parquet": "799c85578977b6a129432b5d5c0b148ae4b4af3fd8afc15e7dce6b9e87d3ccbb",
-    "nko/train-00000-of-00001.parquet": "5d58be39841053cd7f66d4ffd4a714efe8ea259f5a7283aa59a7d292b4b55439",
+    "nko/test-00000-of-00001.parquet": "bd6a9f2d6434e74ea29f025424c688c74f6acfebd73dd4542c148bf1c25e73e8",
+    "nko/train-00000-of-00001.parquet": "28cb73378804ca0c541e87493399afd563911a3ac89dcea95b23a3a420aca2d5",
 }
 
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
-from generator.synthesis.normalize import BOX, EmptyImageError, count_pieces, fit_to_box
+from generator.synthesis.normalize import BOX, EmptyImageError, count_pieces, fit_to_box, to_canvas
 
 # Ink at or above this level (out of 255) belongs to the glyph when its centreline is traced.
 INK = 128
@@ -170,8 +170,9 @@ def smooth_stairs(glyph: np.ndarray) -> np.ndarray:
     pen that redraws its centreline draws a line, not a chain of squares; any other glyph as it is.
 
     The glyph is blurred at the scale of its steps and the blurred ink above a level becomes the new shape (with
-    a soft edge of its own), with the strongest of ``_SMOOTHINGS`` that keeps the glyph's pieces and holes: a
-    smoothing that would run a sign into a bar or close a gap is not used. The result is cropped to its ink.
+    a soft edge of its own), with the strongest of ``_SMOOTHINGS`` that keeps the glyph's pieces and holes and
+    leaves it no less clearance on the working canvas: a smoothing that would run a sign into a bar, close a gap
+    or bring two strokes closer is not used. The result is cropped to its ink.
     """
     per_100, step = stair_steps(glyph)
     if per_100 < STAIR_STEPS or step == 0:
@@ -181,10 +182,14 @@ def smooth_stairs(glyph: np.ndarray) -> np.ndarray:
     # Pieces and holes smaller than two by two steps are the pixel grid's, not the numeral's: the pen fills them.
     least = max(LEAST_PART, round(4 * step * step))
     own = topology((padded >= INK).astype(np.uint8), least)
+    room = measure_glyph(to_canvas(glyph)).clearance
     for sigma, level in _SMOOTHINGS:
         blurred = cv2.GaussianBlur(padded.astype(np.float32), (0, 0), sigma * step)
         smoothed = np.clip((blurred - level * 255.0) * 3.0 + 127.5, 0, 255).astype(np.uint8)
-        if topology((smoothed >= INK).astype(np.uint8), least) == own:
-            rows, cols = np.flatnonzero(smoothed.any(axis=1)), np.flatnonzero(smoothed.any(axis=0))
-            return smoothed[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        if topology((smoothed >= INK).astype(np.uint8), least) != own:
+            continue
+        rows, cols = np.flatnonzero(smoothed.any(axis=1)), np.flatnonzero(smoothed.any(axis=0))
+        smoothed = smoothed[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        if measure_glyph(to_canvas(smoothed)).clearance >= room:  # no less room between its strokes
+            return smoothed
     return glyph
