@@ -131,9 +131,12 @@ def line_width(mask: np.ndarray) -> float:
 # A glyph's outline is stair-stepped (a pixel font's, drawn square by square) when it turns at this many right
 # angles or more per 100 pixels of outline, each between two edges along the axes at least ``_LEAST_STEP``
 # pixels long, with its turn the other way from the next one's: a step. At the rendering size (128 px) every
-# Unifont design of the built-in configs and examples has a median of 1.26 to 2.71 such steps per glyph, every
-# other design (101 of them, Latin's 68 text faces among them) 0.54 at most, and no other glyph over 0.89.
+# Unifont design of the built-in configs and examples (8) has a median over its glyphs of 1.26 to 2.71 steps
+# per 100 px, every other design (123, Latin's 68 text faces among them) 0.54 at most.
 STAIR_STEPS = 1.0
+# ... and has at least this many steps: a staircase, not the notch or two where a text face's stroke meets a bar
+# (the 4s of Fira Sans, Manrope and Titillium Web have 4 steps each, and 1.05-1.16 per 100 px).
+LEAST_STAIRS = 5
 # An edge shorter than this many pixels at the rendering size is the outline's anti-aliasing, not a step.
 _LEAST_STEP = 3
 # Smoothings tried on a stair-stepped outline, strongest first: (the Gaussian's sigma in steps, the level of the
@@ -143,9 +146,10 @@ _LEAST_STEP = 3
 _SMOOTHINGS = ((0.7, 0.35), (0.6, 0.4), (0.5, 0.45))
 
 
-def stair_steps(glyph: np.ndarray) -> tuple[float, float]:
+def stair_steps(glyph: np.ndarray) -> tuple[float, float, int]:
     """How stair-stepped the outline of a rendered glyph (grey levels, ink high) is: its steps per 100 pixels of
-    outline, and the length of a step (the lower quartile of its edges along the axes, in pixels; 0 without any).
+    outline, the length of a step (the lower quartile of its edges along the axes, in pixels; 0 without any), and
+    its count of steps.
     """
     contours, _ = cv2.findContours((glyph >= INK).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     steps, outline, edges = 0, 0.0, []
@@ -162,20 +166,21 @@ def stair_steps(glyph: np.ndarray) -> tuple[float, float]:
         step = along_axis & np.roll(along_axis, 1) & (turn != 0) & (np.roll(turn, -1) == -turn)
         steps += int(step.sum())
         edges += length[along_axis].tolist()
-    return 100.0 * steps / max(outline, 1.0), float(np.percentile(edges, 25)) if edges else 0.0
+    return 100.0 * steps / max(outline, 1.0), float(np.percentile(edges, 25)) if edges else 0.0, steps
 
 
 def smooth_stairs(glyph: np.ndarray) -> np.ndarray:
-    """A stair-stepped glyph (``stair_steps`` at least ``STAIR_STEPS``) with its outline smoothed, so that the
-    pen that redraws its centreline draws a line, not a chain of squares; any other glyph as it is.
+    """A stair-stepped glyph (at least ``STAIR_STEPS`` steps per 100 px of outline and ``LEAST_STAIRS`` in all)
+    with its outline smoothed, so that the pen that redraws its centreline draws a line, not a chain of squares;
+    any other glyph as it is.
 
     The glyph is blurred at the scale of its steps and the blurred ink above a level becomes the new shape (with
     a soft edge of its own), with the strongest of ``_SMOOTHINGS`` that keeps the glyph's pieces and holes and
     leaves it no less clearance on the working canvas: a smoothing that would run a sign into a bar, close a gap
     or bring two strokes closer is not used. The result is cropped to its ink.
     """
-    per_100, step = stair_steps(glyph)
-    if per_100 < STAIR_STEPS or step == 0:
+    per_100, step, count = stair_steps(glyph)
+    if per_100 < STAIR_STEPS or count < LEAST_STAIRS or step == 0:
         return glyph
     margin = int(3 * step) + 2
     padded = cv2.copyMakeBorder(glyph, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
