@@ -18,18 +18,18 @@ the built-in configs (which have no real set) are generated and scored on their 
 the same run: a recipe that makes illegible numerals shows there.
 
 The rows add the recipe's ingredients one at a time, in ``generator.synthesis.recipe.INGREDIENTS`` order,
-starting from the paper's plain recipe (the spec's first font, ElasticTransform only); then
-sanitation, which gives the default; then the default without glyph-relative strengths (every
-transform at full strength whatever the glyph's clearance). All rows of one run use the same seeds
-and sizes, so they compare directly. ``latin_handwriting`` (handwriting-style families, apart from
-the text faces) is scored on the MNIST test set too, to show what fonts that already draw hands'
-forms add. ``--designs K`` generates each script from K of its designs instead of all: a sample
-drawn with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed.
-``--exemplars DIR`` adds handwritten seeds to the one script scored (``--exemplar-weight``, the share
-of images drawn from them, as ``afro-mnist generate`` takes it; ``stand_in_seeds.py`` makes some
-from fonts drawn in hands' forms). The real images only score; they never reach generation or
-training. ``--json`` writes every number. Each model is scored as ``afro-mnist evaluate-real``
-scores one (``generator.evaluation.realdata.score``).
+starting from the paper's plain recipe (the spec's first font, ElasticTransform only); then sanitation, which
+gives the default; then the default without glyph-relative strengths (every transform at full strength whatever
+the glyph's clearance). The hard-variety rows (issue 28) add to the default each ingredient of
+``OPTIONAL_INGREDIENTS`` (``wide_affine``, ``perspective``, ``pieces``), then all of them (``hard``). All rows
+of one run use the same seeds and sizes, so they compare directly. ``latin_handwriting`` (handwriting-style
+families, apart from the text faces) is scored on the MNIST test set too, to show what fonts that already draw
+hands' forms add. ``--designs K`` generates each script from K of its designs instead of all: a sample drawn
+with ``random.Random(draw)``, kept in spec order, once per ``--design-draws`` seed. ``--exemplars DIR`` adds
+handwritten seeds to the one script scored (``--exemplar-weight``, the share of images drawn from them, as
+``afro-mnist generate`` takes it; ``stand_in_seeds.py`` makes some from fonts drawn in hands' forms). The real
+images only score; they never reach generation or training. ``--json`` writes every number. Each model is scored
+as ``afro-mnist evaluate-real`` scores one (``generator.evaluation.realdata.score``).
 """
 
 from __future__ import annotations
