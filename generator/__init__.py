@@ -20,7 +20,7 @@ or PyTorch before it needs them.
 import importlib
 import os
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
 
 # Public names and the modules that define them, imported when first asked for (PEP 562).
 _LAZY = {
