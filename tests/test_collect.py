@@ -133,6 +133,10 @@ def test_balancing_asks_for_the_rarest_class(storage: Storage, vai: NumeralSyste
     first = storage.drawings("vai")[0]
     storage.decide(first.id, "reject", "Ada")
     assert storage.class_counts("vai", 10) == [0] + [1] * 9
+    # One writer's counts, for balancing within a writer: another writer's drawings do not count.
+    fill(storage, vai, writers=1, first=1)
+    assert storage.class_counts("vai", 10) == [1] + [2] * 9
+    assert storage.class_counts("vai", 10, "writer-01".ljust(43, "x")) == [1] * 10
 
 
 # --- the anomaly model -----------------------------------------------------------------------------------------

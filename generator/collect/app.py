@@ -45,7 +45,7 @@ from generator.collect.drawing import (
     parse_submission,
     png_bytes,
 )
-from generator.collect.prompts import choose_class, writer_class_counts
+from generator.collect.prompts import choose_class
 from generator.collect.settings import DEFAULT_GOAL, LICENCE, LICENCE_URL
 from generator.collect.storage import CONSENT_BASES, DECLINE_REASONS, NEW, Drawing, Storage
 from generator.collect.web import (
@@ -185,7 +185,7 @@ def create_app(
         system = served[config]
         counts = await run_in_threadpool(storage.class_counts, config, system.num_classes)
         drawn, unknown = await run_in_threadpool(storage.session_summary, session, config)
-        mine = await run_in_threadpool(writer_class_counts, storage, session, config, system.num_classes)
+        mine = await run_in_threadpool(storage.class_counts, config, system.num_classes, session)
         label = choose_class(counts, unknown, after, rng, mine)
         if label is None:
             return JSONResponse({"done": True, "drawn": drawn, "goal": goal})

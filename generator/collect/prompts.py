@@ -11,25 +11,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-
-from generator.collect.storage import REJECTED, Storage, drawings
-
-
-def writer_class_counts(storage: Storage, session: str, config: str, num_classes: int) -> list[int]:
-    """How many drawings of each class of ``config`` this writer has made (rejected ones aside)."""
-    query = (
-        sa.select(drawings.c.label, sa.func.count())
-        .where(drawings.c.session == session, drawings.c.config == config, drawings.c.status != REJECTED)
-        .group_by(drawings.c.label)
-    )
-    counts = [0] * num_classes
-    with storage.engine.connect() as db:
-        for label, count in db.execute(query):
-            if 0 <= label < num_classes:
-                counts[label] = int(count)
-    return counts
-
 
 def choose_class(
     counts: Sequence[int],

@@ -388,13 +388,14 @@ class Storage:
 
     # --- balancing -----------------------------------------------------------------------------------------------
 
-    def class_counts(self, config: str, num_classes: int) -> list[int]:
-        """How many drawings of each class of ``config`` count: all but the rejected ones."""
-        query = (
-            sa.select(drawings.c.label, sa.func.count())
-            .where(drawings.c.config == config, drawings.c.status != REJECTED)
-            .group_by(drawings.c.label)
+    def class_counts(self, config: str, num_classes: int, session: str | None = None) -> list[int]:
+        """How many drawings of each class of ``config`` count: all but the rejected ones, of one writer if given."""
+        query = sa.select(drawings.c.label, sa.func.count()).where(
+            drawings.c.config == config, drawings.c.status != REJECTED
         )
+        if session is not None:
+            query = query.where(drawings.c.session == session)
+        query = query.group_by(drawings.c.label)
         counts = [0] * num_classes
         with self.engine.connect() as db:
             for label, count in db.execute(query):
