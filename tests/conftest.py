@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -71,6 +73,39 @@ def _toml(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(value)
+
+
+# The command line in a process of its own that kills itself (SIGKILL, as the out-of-memory killer does) at the first
+# rename of a file whose name starts with a prefix: a run stopped after writing its temporary file, before its rename.
+_KILLED_AT_RENAME = """
+import os, signal, sys
+if sys.argv[3] == "no-torch":
+    sys.modules["torch"] = None
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+replace = os.replace
+
+def replace_or_die(source, target):
+    if Path(source).name.startswith(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return replace(source, target)
+
+os.replace = replace_or_die
+from generator.cli import main
+sys.exit(main(sys.argv[4:]))
+"""
+
+
+def run_killed_at_rename(
+    prefix: str, *argv: str, torch: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``afro-mnist argv`` until it renames a file named ``prefix...`` into place, and kills it there.
+
+    ``torch=False`` runs it as an install without PyTorch would (the export needs none).
+    """
+    mode = "torch" if torch else "no-torch"
+    command = [sys.executable, "-c", _KILLED_AT_RENAME, str(PROJECT_DIR), prefix, mode, *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from generator.registry import builtin_systems
 from generator.repository.export import load_data
 from generator.synthesis.handwriting import ink_is_dark, prepare_real_image
 from generator.synthesis.normalize import mnist_normalize
-from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error, run_cli, run_killed_at_rename
 
 torch = pytest.importorskip("torch")
 
@@ -134,23 +133,6 @@ def test_baseline_command_puts_its_result_in_the_card(capsys, small_build: Path)
     assert f"| `vai` | {accuracy:.2%} | 100.00% | 1 |" in card
 
 
-KILLED_BASELINE = """
-import os, signal, sys
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-replace = os.replace
-
-def replace_or_die(source, target):
-    if Path(source).name.startswith(".baseline.json."):  # the results written, not yet renamed into place
-        os.kill(os.getpid(), signal.SIGKILL)
-    return replace(source, target)
-
-os.replace = replace_or_die
-from generator.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
-
-
 def test_a_killed_baseline_leaves_a_temporary_file_that_the_next_baseline_clears(
     capsys, small_build: Path, tmp_path: Path
 ):
@@ -161,9 +143,7 @@ def test_a_killed_baseline_leaves_a_temporary_file_that_the_next_baseline_clears
     users = folder / ".baseline.json.12345.partial"
     users.write_text("the user's, though named like the tool's")
     argv = ["baseline", "vai", "--from", str(build), "--epochs", "1"]
-    process = subprocess.run(
-        [sys.executable, "-c", KILLED_BASELINE, str(PROJECT_DIR), *argv], capture_output=True, text=True, timeout=300
-    )
+    process = run_killed_at_rename(".baseline.json.", *argv, timeout=300)  # the results written, not yet in place
     assert process.returncode == -signal.SIGKILL, process.stderr
     leftovers = sorted(path.name for path in folder.glob(".baseline.json.*.partial"))
     assert len(leftovers) == 2, leftovers

@@ -8,8 +8,6 @@ import json
 import shutil
 import signal
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ from generator.cli import main
 from generator.errors import InputError
 from generator.repository import export
 from generator.repository.export import IDX_FILES, export_config, load_data
-from tests.conftest import PROJECT_DIR, TINY, assert_one_line_error, run_cli
+from tests.conftest import TINY, assert_one_line_error, run_cli, run_killed_at_rename
 
 
 def read_idx(path: Path) -> tuple[int, np.ndarray]:
@@ -290,24 +288,6 @@ def test_torchvision_export_of_a_damaged_config_leaves_no_folders(vai_copy: Path
     assert not (tmp_path / "out").exists()
 
 
-KILLED_TORCHVISION_EXPORT = """
-import os, signal, sys
-sys.modules["torch"] = None
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-replace = os.replace
-
-def replace_or_die(source, target):
-    if Path(source).name.startswith(".t10k-images-idx3-ubyte."):  # written, not yet renamed into place
-        os.kill(os.getpid(), signal.SIGKILL)
-    return replace(source, target)
-
-os.replace = replace_or_die
-from generator.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
-
-
 def test_a_killed_torchvision_export_leaves_a_temporary_file_that_the_next_export_clears(
     capsys, tiny_build: Path, tmp_path: Path
 ):
@@ -317,12 +297,7 @@ def test_a_killed_torchvision_export_leaves_a_temporary_file_that_the_next_expor
     users.write_text("the user's, though named like the tool's")
     argv = ["export", "vai", "--format", "idx", "--layout", "torchvision", "--out", str(tmp_path / "data")]
     argv += ["--from", str(tiny_build)]
-    process = subprocess.run(
-        [sys.executable, "-c", KILLED_TORCHVISION_EXPORT, str(PROJECT_DIR), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process = run_killed_at_rename(".t10k-images-idx3-ubyte.", *argv, torch=False)  # written, not yet in place
     assert process.returncode == -signal.SIGKILL, process.stderr
     assert len(list(raw.glob(".t10k-images-idx3-ubyte.*.partial"))) == 2
     # A flat export into the same folder clears it too: the repair reads what the killed run recorded there.

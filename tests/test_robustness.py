@@ -38,7 +38,7 @@ from generator.repository.output import LOCK_FILE, config_state, read_manifest
 from generator.repository.publish import check_local_configs
 from generator.synthesis.handwriting import MAX_IMAGE_PIXELS
 from generator.synthesis.plan import check_plan_fits
-from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli, write_spec
+from tests.conftest import PROJECT_DIR, assert_one_line_error, run_cli, run_killed_at_rename, write_spec
 from tests.hub_stand_in import WRITE_TOKEN, HubStandIn, _json, _Response
 
 TINY_RUN = ("--train-size", "20", "--test-size", "10", "--workers", "1")
@@ -1042,32 +1042,12 @@ def test_a_config_that_is_a_link_to_another_folder_is_not_followed(capsys, tmp_p
     assert_one_line_error(code, err, str(out / "vai"), "is a link")
 
 
-KILLED_EXPORT = """
-import os, signal, sys
-sys.modules["torch"] = None
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-replace = os.replace
-
-def replace_or_die(source, target):
-    if Path(source).name.startswith(".vai.npz."):  # the export written, not yet renamed into place
-        os.kill(os.getpid(), signal.SIGKILL)
-    return replace(source, target)
-
-os.replace = replace_or_die
-from generator.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
-
-
 def test_a_killed_export_leaves_a_temporary_file_that_the_next_export_clears(capsys, tmp_path: Path, build: Path):
     out = tmp_path / "x"
     out.mkdir()
     (out / ".vai.npz.12345.partial").write_text("the user's, though named like the tool's")
     argv = ["export", "vai", "--format", "npz", "--out", str(out), "--from", str(build)]
-    process = subprocess.run(
-        [sys.executable, "-c", KILLED_EXPORT, str(PROJECT_DIR), *argv], capture_output=True, text=True, timeout=120
-    )
+    process = run_killed_at_rename(".vai.npz.", *argv, torch=False)  # the export written, not yet in place
     assert process.returncode == -signal.SIGKILL, process.stderr
     leftovers = sorted(path.name for path in out.glob(".vai.npz.*.partial"))
     assert len(leftovers) == 2, leftovers
