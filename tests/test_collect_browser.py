@@ -289,6 +289,23 @@ def test_right_to_left_page_on_a_phone(browser, site, vai: NumeralSystem):
     page = context.new_page()
     page.goto(base + "/?lang=nqo")
     assert (page.get_attribute("html", "lang"), page.get_attribute("html", "dir")) == ("nqo", "rtl")
+    # A sentence the catalogue lacks shows in English, left to right: its full stop ends it on the right, where a
+    # right-to-left paragraph would put the stop at its left (".I am 16 or older").
+    stop_at_right = page.evaluate(
+        """() => {
+            const label = [...document.querySelectorAll("label")].find(l => l.textContent.trim().endsWith("."));
+            const text = [...label.childNodes].reverse().find(n => n.nodeType === 3 && n.textContent.trim());
+            const range = document.createRange();
+            const end = text.textContent.trimEnd().length;
+            range.setStart(text, end - 1);
+            range.setEnd(text, end);
+            const stop = range.getBoundingClientRect();
+            range.setStart(text, text.textContent.search(/\\S/));
+            range.setEnd(text, text.textContent.search(/\\S/) + 1);
+            return stop.left > range.getBoundingClientRect().left;
+        }"""
+    )
+    assert stop_at_right
     agree(page, tap=True)
     prompted_label(page, vai)
     # Mirrored: the glyph sits at the right of its prompt, and Undo to the right of Done.
@@ -508,7 +525,9 @@ def test_a_writer_deletes_their_drawings_now_or_later_with_the_code(browser, tmp
         page.click("#more")
         prompted_label(page, vai)
         draw_a_stroke(page)
-        page.click("#submit")
+        # The status line may still say the first drawing was saved: wait for the second one's answer itself.
+        with page.expect_response("**/api/drawing"):
+            page.click("#submit")
         expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
         assert storage.count(drawings) == 2
         context.close()
