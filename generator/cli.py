@@ -2,7 +2,8 @@
 
     afro-mnist generate [--configs NAME ...] [--spec FILE.toml] [--numerals NAME] [--out DIR] [--seed N]
                         [--train-size N] [--test-size N] [--workers N] [--overwrite]
-                        [--exemplars DIR [--exemplar-weight W]] [--recipe FILE.json] [--no-sanitize]
+                        [--exemplars DIR [--exemplar-weight W]] [--recipe FILE.json | --with NAME ...]
+                        [--no-sanitize]
     afro-mnist preview CONFIG --out FILE.png [--spec FILE.toml] [--seed N] [--overwrite]
     afro-mnist numerals
     afro-mnist baseline CONFIG [--from DIR] [--epochs N] [--seed N] [--batch-size N] [--overwrite]
@@ -236,6 +237,14 @@ def _generate_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--recipe", type=Path, metavar="FILE.json", help="an albumentations recipe saved as JSON")
     command.add_argument(
+        "--with",
+        dest="extra_ingredients",
+        nargs="+",
+        metavar="NAME",
+        help="the default recipe with these ingredients outside it, each at its place: hand_forms (hands' forms "
+        "learned from letters), learned_strokes, pieces, wide_affine, perspective (docs/results.md)",
+    )
+    command.add_argument(
         "--no-sanitize",
         dest="sanitize",
         action="store_false",
@@ -261,7 +270,7 @@ def _generate(args: argparse.Namespace) -> None:
             test_size=args.test_size,
             workers=args.workers,
             overwrite=args.overwrite,
-            recipe=_read_recipe(args.recipe) if args.recipe else None,
+            recipe=_recipe(args.recipe, args.extra_ingredients),
             exemplars_dir=args.exemplars,
             exemplar_weight=settings.DEFAULT_WEIGHT if args.exemplar_weight is None else args.exemplar_weight,
             sanitize=args.sanitize,
@@ -319,6 +328,22 @@ def _numerals_spec(name: str, out: Path, overwrite: bool) -> tuple[Path, DigitSe
     with tempfile.NamedTemporaryFile("w", suffix=".spec.toml", dir=out, delete=False, encoding="utf-8") as file:
         file.write(numerals.spec_text(digit_set, found))
     return Path(file.name), digit_set
+
+
+def _recipe(path: Path | None, extra: list[str] | None):
+    """The recipe ``--recipe`` or ``--with`` names, or None for the default."""
+    if path is not None and extra:
+        raise InputError(
+            f"--with {' '.join(extra)} adds to the default recipe, not to --recipe {path}; give one of the two"
+        )
+    if extra:
+        from generator.synthesis.recipe import INGREDIENT_NAMES, build_recipe  # on use: albumentations
+
+        try:
+            return build_recipe([*INGREDIENT_NAMES, *extra])
+        except ValueError as error:
+            raise InputError(f"--with: {error}") from None
+    return _read_recipe(path) if path is not None else None
 
 
 def _read_recipe(path: Path):
@@ -716,6 +741,7 @@ COMMANDS: dict[str, Command] = {
             "afro-mnist generate --configs vai --train-size 600 --test-size 100 --out build/small",
             "afro-mnist generate --spec my_script.toml --out build/mine",
             "afro-mnist generate --numerals bengali --out build/bengali   # a Unicode digit set, from installed fonts",
+            "afro-mnist generate --configs geez --with hand_forms --out build/hand_forms   # hands' forms (opt-in)",
         ),
     ),
     "preview": Command(

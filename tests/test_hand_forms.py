@@ -20,10 +20,12 @@ from generator.generate import GenerateSettings, generate
 from generator.registry import builtin_systems
 from generator.synthesis.fonts import render_glyph
 from generator.synthesis.glyph import clearance, structure
-from generator.synthesis.normalize import to_canvas
+from generator.synthesis.normalize import mnist_normalize, to_canvas
 from generator.synthesis.recipe import INGREDIENT_NAMES, build_recipe
 from generator.synthesis.recipe.learned import HandForms
 from generator.synthesis.recipe.learned import functional as flearned
+from generator.synthesis.sanitation import distinctness, vector
+from generator.synthesis.synthesizer import Synthesizer
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -271,3 +273,103 @@ def test_a_run_with_the_learned_recipe_is_the_same_bytes_on_spawned_workers(tmp_
     two = generate([vai], tmp_path / "two", GenerateSettings(workers=2, **settings))[0]
     assert digests(one) == digests(two)
     assert "generator.transforms.HandForms" in (one / "recipe.json").read_text()
+
+
+def test_distinctness_is_how_far_a_glyph_stands_from_its_nearest_rival():
+    own = vector(mnist_normalize(numeral_canvas("vai", 3)))
+    rivals = np.stack([vector(mnist_normalize(numeral_canvas("vai", label))) for label in (1, 2)])
+    assert 0 < distinctness(own, rivals) < 1
+    assert distinctness(own, np.stack([own, rivals[0]])) == pytest.approx(0, abs=1e-5)  # a rival just like it
+    assert distinctness(own, np.empty((0, own.size), np.float32)) == 1.0
+
+
+def test_the_synthesizer_gives_each_glyph_its_designs_other_numerals(vai):
+    canvases = [[to_canvas(render_glyph(font, chr(code))) for code in vai.code_points] for font in vai.fonts[:2]]
+    synthesizer = Synthesizer(canvases, build_recipe(INGREDIENT_NAMES))
+    rivals = synthesizer.rivals(3, 1)
+    assert rivals.shape == (9, 784)
+    expected = [vector(mnist_normalize(canvases[1][label])) for label in range(10) if label != 3]
+    np.testing.assert_allclose(rivals, np.stack(expected), atol=1e-6)
+    # Ge'ez's numerals differ in a small sign between two bars; Vai's in their whole form.
+    geez = builtin_systems()["geez"]
+    geez_canvases = [[to_canvas(render_glyph(geez.fonts[0], chr(code))) for code in geez.code_points]]
+    tight = Synthesizer(geez_canvases, build_recipe(INGREDIENT_NAMES))
+    assert np.median([tight.distinctness(label, 0) for label in range(10)]) < np.median(
+        [synthesizer.distinctness(label, 0) for label in range(10)]
+    )
+
+
+def test_a_glyph_close_to_its_rivals_takes_a_smaller_field():
+    canvas = numeral_canvas("vai", 7)
+    steps = {"clearance": clearance(canvas)}
+
+    def mean_move(distinct: float) -> float:
+        recipe = A.Compose([HandForms(distinctness_scale=(0.25, 0.05), p=1.0)], seed=0)
+        samples = [recipe(image=canvas, distinctness=distinct, **steps)["image"] for _ in range(10)]
+        return float(np.mean([np.abs(s.astype(float) - canvas).mean() for s in samples]))
+
+    far, near = mean_move(0.3), mean_move(0.05)
+    assert 0 < near < far
+    # At or beyond the reference the field is whole: the same as without the scale.
+    whole = A.Compose([HandForms(p=1.0)], seed=0)
+    scaled = A.Compose([HandForms(distinctness_scale=(0.25, 0.05), p=1.0)], seed=0)
+    for _ in range(3):
+        expected = whole(image=canvas, **steps)["image"]
+        assert np.array_equal(expected, scaled(image=canvas, distinctness=0.3, **steps)["image"])
+
+
+def test_a_field_that_carries_a_glyph_into_its_rival_is_not_made():
+    canvas = numeral_canvas("nko", 4)
+    recipe = A.Compose([HandForms(p=1.0)], seed=1)
+    params = recipe.transforms[0].get_params()
+    field = flearned.dense_field(flearned.load_model().field(params["draws"], 1.0), canvas.shape)
+    warped = flearned.warp_keeping_structure(canvas, field)
+    assert warped is not canvas
+    # A rival just like the warped glyph: the full field leaves no margin, so it is not made as it is.
+    rivals = np.stack([vector(mnist_normalize(warped))])
+    kept = flearned.warp_keeping_margin(canvas, field, rivals, 0.5)
+    assert not np.array_equal(kept, warped)
+    assert kept is canvas or np.array_equal(kept, flearned.warp_keeping_structure(canvas, field * np.float32(0.5)))
+    # A rival unlike it leaves the field as it is.
+    far = np.stack([vector(mnist_normalize(ring()))])
+    assert np.array_equal(flearned.warp_keeping_margin(canvas, field, far, 0.5), warped)
+
+
+def test_without_its_affine_part_the_field_fits_no_affine_map():
+    model = flearned.load_model()
+    draws = np.random.default_rng(0).standard_normal(flearned.DRAWS)
+    nodes = model.field(draws, 1.0, affine=False).reshape(-1, 2).astype(np.float64)
+    grid = np.linspace(-1, 1, model.grid)
+    ys, xs = np.meshgrid(grid, grid, indexing="ij")
+    basis = np.stack([np.ones(xs.size), xs.ravel(), ys.ravel()], axis=1)
+    np.testing.assert_allclose(basis.T @ nodes, 0, atol=1e-4)
+    assert np.abs(nodes).max() > 1e-3  # what bends the glyph is left
+    assert np.array_equal(model.field(draws, 1.0), model.field(draws, 1.0, affine=True))
+
+
+@pytest.mark.parametrize("keep_margin", [-0.1, 1.5])
+def test_a_margin_share_out_of_range_is_refused(keep_margin):
+    with pytest.raises(ValueError, match="keep_margin"):
+        HandForms(keep_margin=keep_margin)
+
+
+def test_generate_with_adds_the_named_ingredients_to_the_default(tmp_path, capsys):
+    from generator.layout import RECIPE_FILE
+    from generator.synthesis.recipe import load_recipe
+    from tests.conftest import assert_one_line_error, run_cli
+
+    out = tmp_path / "out"
+    args = ["generate", "--configs", "vai", "--out", str(out), "--train-size", "20", "--test-size", "10"]
+    code, err = run_cli(capsys, *args, "--workers", "1", "--with", "hand_forms")
+    assert code == 0, err
+    stored = [type(t).__name__ for t in load_recipe(out / "vai" / RECIPE_FILE).transforms]
+    assert stored == [type(t).__name__ for t in build_recipe((*INGREDIENT_NAMES, "hand_forms")).transforms]
+    assert "HandForms" in stored
+
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text("{}")
+    code, err = run_cli(capsys, *args, "--overwrite", "--with", "hand_forms", "--recipe", str(recipe))
+    assert_one_line_error(code, err, "--with hand_forms", "--recipe", "one of the two")
+    code, err = run_cli(capsys, *args, "--overwrite", "--with", "hand_shapes")
+    assert_one_line_error(code, err, "--with", "hand_shapes", "hand_forms")
+    assert [type(t).__name__ for t in load_recipe(out / "vai" / RECIPE_FILE).transforms] == stored  # left alone

@@ -47,7 +47,7 @@ from generator.collect.storage import ACCEPTED, NEW, REJECTED, Drawing, Storage
 from generator.registry import NumeralSystem
 from generator.synthesis.fonts import render_exemplars
 from generator.synthesis.normalize import mnist_normalize
-from generator.synthesis.sanitation import MARGIN, SCRIBBLE_Z, Templates, _rival, _vector, ink_share, robust_centre
+from generator.synthesis.sanitation import MARGIN, SCRIBBLE_Z, Templates, _rival, ink_share, robust_centre, vector
 
 FEATURE_Z = 4.5
 FLOOR_Z = 3.0
@@ -284,7 +284,7 @@ class Reference:
         if drawing.id not in self.accepted_ids:
             return self.templates.class_scores(image)
         # Its own template would match it perfectly: leave out the template closest to it.
-        correlations = self.templates.vectors @ _vector(image)
+        correlations = self.templates.vectors @ vector(image)
         return self.templates.class_scores(image, exclude=int(correlations.argmax()))
 
 

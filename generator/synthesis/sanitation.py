@@ -87,10 +87,10 @@ def structure_kept(sample: tuple[int, int], exemplar: tuple[int, int]) -> bool:
 
 def _vectors(images: np.ndarray) -> np.ndarray:
     """``(N, 28, 28)`` images -> ``(N, 784)`` blurred, centred, unit-length rows."""
-    return np.stack([_vector(image) for image in images])
+    return np.stack([vector(image) for image in images])
 
 
-def _vector(image: np.ndarray) -> np.ndarray:
+def vector(image: np.ndarray) -> np.ndarray:
     """One image as a blurred, centred, unit-length row of float32.
 
     Every sample is checked, so this is kept to a few calls on one image.
@@ -98,6 +98,17 @@ def _vector(image: np.ndarray) -> np.ndarray:
     row = cv2.GaussianBlur(image.astype(np.float32), (0, 0), BLUR_SIGMA).reshape(-1)
     row -= row.mean()
     return row / max(np.sqrt(np.add.reduce(row * row)), np.float32(1e-6))
+
+
+def distinctness(own: np.ndarray, rivals: np.ndarray) -> float:
+    """How far a glyph stands from the nearest of its rivals: one minus its best correlation with any of them.
+
+    ``own`` is the glyph's ``vector``, ``rivals`` the ``(R, 784)`` vectors of other classes' glyphs (those of its
+    own design, for a font's glyph). Without rivals it is 1.
+    """
+    if not len(rivals):
+        return 1.0
+    return float(min(max(1.0 - float(np.max(rivals @ own)), 0.0), 1.0))
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,7 @@ class Templates:
 
         ``exclude`` leaves one template out, so that an image can be compared with the rest of its class.
         """
-        correlations = self.vectors @ _vector(image)
+        correlations = self.vectors @ vector(image)
         if exclude is not None:
             correlations[exclude] = -np.inf
         order, classes, starts = self._by_class

@@ -18,8 +18,8 @@ from generator.synthesis.fonts import render_exemplars
 from generator.synthesis.glyph import GlyphShape, clearance, measure_glyph, smooth_stairs, structure
 from generator.synthesis.normalize import EmptyImageError, mnist_normalize, to_canvas
 from generator.synthesis.plan import Chunk
-from generator.synthesis.recipe import CLEARANCE_KEY, PenStroke  # also registers the recipe's own transforms
-from generator.synthesis.sanitation import REASONS, REPRESENTATIVES, Templates, structure_kept
+from generator.synthesis.recipe import CLEARANCE_KEY, DISTINCTNESS_KEY, RIVALS_KEY, PenStroke  # registers ours too
+from generator.synthesis.sanitation import REASONS, REPRESENTATIVES, Templates, distinctness, structure_kept, vector
 
 # A deformation that leaves no ink is redrawn; this many failures in a row means a broken recipe.
 _MAX_REDRAWS = 20
@@ -55,6 +55,9 @@ class Synthesizer:
         self.kept_after_redraws = np.zeros(len(canvases[0]), np.int64)
         self.rejected = {reason: np.zeros(len(canvases[0]), np.int64) for reason in REASONS}
         self._shapes: dict[tuple[int, int], GlyphShape] = {}
+        self._vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._rivals: dict[tuple[int, int], np.ndarray] = {}
+        self._distinctness: dict[tuple[int, int], float] = {}
 
     def exemplar(self, label: int, source: int) -> np.ndarray:
         fonts = len(self.canvases)
@@ -67,6 +70,40 @@ class Synthesizer:
             self._shapes[key] = measure_glyph(self.exemplar(label, source))
         return self._shapes[key]
 
+    def _vector(self, label: int, source: int) -> np.ndarray:
+        key = (label, source)
+        if key not in self._vectors:
+            self._vectors[key] = vector(mnist_normalize(self.exemplar(label, source)))
+        return self._vectors[key]
+
+    def rivals(self, label: int, source: int) -> np.ndarray:
+        """The other numerals of the exemplar's design, as sanitation correlates them (``(R, 784)``).
+
+        A font's glyph has the same font's other glyphs; a handwritten seed, which has no design of its own, every
+        font's glyphs of the other classes, one array shared by the seeds of a class. Measured once.
+        """
+        fonts = len(self.canvases)
+        key = (label, source if source < fonts else -1)
+        if key not in self._rivals:
+            designs = [source] if source < fonts else range(fonts)
+            rows = [
+                self._vector(other, design)
+                for design in designs
+                for other, canvas in enumerate(self.canvases[design])
+                if other != label and canvas is not None
+            ]
+            own = self._vector(label, source)
+            self._rivals[key] = np.array(rows, np.float32) if rows else np.empty((0, own.size), np.float32)
+            self._rivals[key].flags.writeable = False
+        return self._rivals[key]
+
+    def distinctness(self, label: int, source: int) -> float:
+        """How far the exemplar stands from the other numerals of its design (``sanitation.distinctness``)."""
+        key = (label, source)
+        if key not in self._distinctness:
+            self._distinctness[key] = distinctness(self._vector(label, source), self.rivals(label, source))
+        return self._distinctness[key]
+
     def verdict(self, canvas: np.ndarray, image: np.ndarray, label: int, source: int) -> str | None:
         """Why sanitation redraws a sample (a ``REASONS`` entry), or None to keep it."""
         if not structure_kept(structure(canvas), self.shape(label, source).structure):
@@ -76,11 +113,16 @@ class Synthesizer:
     def image(self, label: int, source: int) -> np.ndarray:
         """One deformed, MNIST-normalised 28x28 image, drawn from the recipe's current random state.
 
-        The recipe gets the exemplar's clearance beside it, so that its transforms can scale their
-        strength to what the glyph can take.
+        The recipe gets the exemplar's clearance and distinctness beside it, so that its transforms can scale
+        their strength to what the glyph can take.
         """
         exemplar = self.exemplar(label, source)
-        data = {"image": exemplar, CLEARANCE_KEY: self.shape(label, source).clearance}
+        data = {
+            "image": exemplar,
+            CLEARANCE_KEY: self.shape(label, source).clearance,
+            DISTINCTNESS_KEY: self.distinctness(label, source),
+            RIVALS_KEY: self.rivals(label, source),
+        }
         rejected = 0
         for _ in range(_MAX_REDRAWS):
             canvas = self.recipe(**data)["image"]

@@ -25,7 +25,7 @@ and checked before a run. What a glyph is made of (its clearance and structure) 
 """
 
 from generator.synthesis.recipe.checks import check_recipe
-from generator.synthesis.recipe.core import CLEARANCE_KEY, RECIPE_NAMESPACE, strength
+from generator.synthesis.recipe.core import CLEARANCE_KEY, DISTINCTNESS_KEY, RECIPE_NAMESPACE, RIVALS_KEY, strength
 from generator.synthesis.recipe.ingredients import (
     INGREDIENT_NAMES,
     INGREDIENTS,
@@ -46,6 +46,7 @@ from generator.synthesis.recipe.warps import CoarseElastic, LeanAffine, LeanGrid
 
 __all__ = [
     "CLEARANCE_KEY",
+    "DISTINCTNESS_KEY",
     "INGREDIENTS",
     "INGREDIENT_NAMES",
     "LEARNED_INGREDIENTS",
@@ -54,6 +55,7 @@ __all__ = [
     "PIPELINE",
     "PLAIN",
     "RECIPE_NAMESPACE",
+    "RIVALS_KEY",
     "CoarseElastic",
     "HandForms",
     "Ingredient",

@@ -40,14 +40,26 @@ NonNegativeRange = Annotated[Range, AfterValidator(check_range_bounds(0, None))]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
-def strength(data: dict[str, Any], scale: tuple[float, float] | None) -> float:
+# The key under which a recipe receives how far a glyph stands from the nearest other numeral of its own design:
+# one minus their correlation, as sanitation correlates images (``generator.synthesis.sanitation.distinctness``).
+# Numerals that differ only in a small sign (Ge'ez's, 0.05 apart at the median) take less of a warp that moves
+# whole strokes than numerals that differ in their whole form (Latin's, 0.19).
+DISTINCTNESS_KEY = "distinctness"
+# The key under which a recipe receives the other numerals of the glyph's design, as sanitation correlates them
+# (``(R, 784)`` rows of ``generator.synthesis.sanitation.vector``), so that a step can check that a sample stays
+# nearer its own numeral than theirs.
+RIVALS_KEY = "rivals"
+
+
+def strength(data: dict[str, Any], scale: tuple[float, float] | None, key: str = CLEARANCE_KEY) -> float:
     """How strongly a transform acts on this glyph: ``clip(clearance / reference, floor, 1)``.
 
     ``scale`` is ``(reference, floor)``: a glyph with ``reference`` pixels of clearance or more takes
     the transform at full strength, and a tighter glyph takes proportionally less, never under
-    ``floor``. ``None``, or a call without a clearance, means full strength.
+    ``floor``. ``None``, or a call without a clearance, means full strength. ``key`` names another measure
+    of the glyph to scale by in the same way (``DISTINCTNESS_KEY``).
     """
-    room = data.get(CLEARANCE_KEY)
+    room = data.get(key)
     if scale is None or room is None:
         return 1.0
     reference, floor = scale

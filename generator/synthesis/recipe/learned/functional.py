@@ -19,7 +19,8 @@ import numpy as np
 
 from generator.errors import InputError
 from generator.synthesis.glyph import INK, LEAST_PART, topology
-from generator.synthesis.normalize import WORKING_BOX, WORKING_SIZE
+from generator.synthesis.normalize import WORKING_BOX, WORKING_SIZE, EmptyImageError, mnist_normalize
+from generator.synthesis.sanitation import vector
 
 MODEL_PATH = Path(__file__).with_name("hand_forms.npz")
 # The learned fields are stored in units of the working box (40 px on the 64 px canvas): a field of 0.1 moves ink
@@ -48,11 +49,26 @@ class HandFormsModel:
     stroke_length: tuple[float, float]
     stroke_loop: tuple[float, float]
 
-    def field(self, draws: np.ndarray, amount: float = 1.0) -> np.ndarray:
-        """The grid ``(grid, grid, 2)`` for standard normal ``draws`` (one per component), times ``amount``."""
+    def field(self, draws: np.ndarray, amount: float = 1.0, affine: bool = True) -> np.ndarray:
+        """The grid ``(grid, grid, 2)`` for standard normal ``draws`` (one per component), times ``amount``.
+
+        ``affine=False`` takes away the grid's best-fitting affine part (slant, rotation, aspect, shift), which the
+        recipe's own ``LeanAffine`` varies, and keeps what bends the glyph.
+        """
         count = len(self.deviations)
-        nodes = self.mean + (draws[:count] * self.deviations) @ self.components
+        nodes = (self.mean + (draws[:count] * self.deviations) @ self.components).reshape(-1, 2)
+        if not affine:
+            nodes = nodes - _affine_basis(self.grid) @ np.linalg.lstsq(_affine_basis(self.grid), nodes, rcond=None)[0]
         return (amount * nodes).reshape(self.grid, self.grid, 2).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _affine_basis(grid: int) -> np.ndarray:
+    """``(grid * grid, 3)``: 1, x and y at each node, for fitting a field's affine part."""
+    ys, xs = np.meshgrid(np.linspace(-1.0, 1.0, grid), np.linspace(-1.0, 1.0, grid), indexing="ij")
+    basis = np.stack([np.ones(grid * grid), xs.ravel(), ys.ravel()], axis=1)
+    basis.flags.writeable = False
+    return basis
 
 
 @lru_cache(maxsize=4)
@@ -113,3 +129,30 @@ def warp_keeping_structure(image: np.ndarray, field: np.ndarray) -> np.ndarray:
     out = warp(image, field)
     kept = topology((out >= INK).astype(np.uint8), LEAST_PART) == topology((image >= INK).astype(np.uint8), LEAST_PART)
     return out if kept else image
+
+
+def margin(image: np.ndarray, own: np.ndarray, rivals: np.ndarray) -> float:
+    """How much better ``image`` (a canvas) correlates with ``own`` than with the nearest of ``rivals`` (vectors of
+    ``generator.synthesis.sanitation``); minus one for an image without ink."""
+    try:
+        row = vector(mnist_normalize(image))
+    except EmptyImageError:
+        return -1.0
+    return float(row @ own) - float(np.max(rivals @ row))
+
+
+def warp_keeping_margin(image: np.ndarray, field: np.ndarray, rivals: np.ndarray, share: float) -> np.ndarray:
+    """``warp_keeping_structure``, keeping at least ``share`` of the glyph's margin over its nearest rival.
+
+    The margin is how much better a glyph correlates with itself, unwarped, than with the nearest of ``rivals``
+    (the other numerals of its design): a field that moves whole strokes can carry a numeral that differs from
+    another only in a small sign into it. A field that leaves less than ``share`` of the margin is tried at half
+    its size, and then not made.
+    """
+    own = vector(mnist_normalize(image))
+    least = share * (1.0 - float(np.max(rivals @ own)))
+    for part in (1.0, 0.5):
+        out = warp_keeping_structure(image, field * np.float32(part))
+        if out is image or margin(out, own, rivals) >= least:
+            return out
+    return image
