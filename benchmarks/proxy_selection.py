@@ -61,6 +61,22 @@ def pairs_by_class(labels: np.ndarray) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
+def choose(
+    x_pool: np.ndarray, y_pool: np.ndarray, num_classes: int, proxy_epochs: int, proxy_seed: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The proxy's probability of each pool image's own class, and the indices of the two training sets.
+
+    The proxy is LeNet-5 trained on the pool alone for ``proxy_epochs`` with ``proxy_seed``: the same pool and seed
+    give the same choice. ``hard`` holds, of each pair of a class's images, the one the proxy reads worse; ``control``
+    the first of each pair.
+    """
+    proxy = baseline.train(x_pool, y_pool, num_classes, baseline.TrainingSettings(epochs=proxy_epochs, seed=proxy_seed))
+    read = own_class_probability(proxy, x_pool, y_pool)
+    pairs = np.array(pairs_by_class(y_pool))
+    worse = np.where(read[pairs[:, 0]] <= read[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
+    return read, {"hard": np.sort(worse), "control": np.sort(pairs[:, 0])}
+
+
 def measure(name: str, args: argparse.Namespace, scratch: Path) -> dict:
     system = system_for(name, DEFAULT_ROW)
     started = time.perf_counter()
@@ -83,13 +99,7 @@ def measure(name: str, args: argparse.Namespace, scratch: Path) -> dict:
     real_name = REAL_SET.get(name, name)
     x_real = np.load(args.real_dir / f"{real_name}_x.npy")
     y_real = np.load(args.real_dir / f"{real_name}_y.npy").astype(np.int64)
-    proxy = baseline.train(
-        x_pool, y_pool, system.num_classes, baseline.TrainingSettings(epochs=args.proxy_epochs, seed=args.proxy_seed)
-    )
-    read = own_class_probability(proxy, x_pool, y_pool)
-    pairs = np.array(pairs_by_class(y_pool))
-    worse = np.where(read[pairs[:, 0]] <= read[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
-    chosen = {"hard": np.sort(worse), "control": np.sort(pairs[:, 0])}
+    read, chosen = choose(x_pool, y_pool, system.num_classes, args.proxy_epochs, args.proxy_seed)
     result = {
         "script": name,
         "pool": len(y_pool),

@@ -22,6 +22,9 @@ starting from the paper's plain recipe (the spec's first font, ElasticTransform 
 gives the default; then the default without glyph-relative strengths (every transform at full strength whatever
 the glyph's clearance). The hard-variety rows (issue 28) add to the default each ingredient of
 ``OPTIONAL_INGREDIENTS`` (``wide_affine``, ``perspective``, ``pieces``), then all of them (``hard``). All rows
+The learned rows (issue 28) replace the default's stroke edits with those learned from handwriting-style
+letters (``learned_strokes``), add the field learned from them (``hand_forms``), or both (``learned``); the
+``hand_forms_*`` rows (``HAND_FORMS_VARIANTS``) are the field's variants, each set by HandForms' arguments. All rows
 of one run use the same seeds and sizes, so they compare directly. ``latin_handwriting`` (handwriting-style
 families, apart from the text faces) is scored on the MNIST test set too, to show what fonts that already draw
 hands' forms add. ``--designs K`` generates each script from K of its designs instead of all: a sample drawn
@@ -61,6 +64,7 @@ from generator.synthesis.recipe import (
     LEARNED_INGREDIENTS,
     OPTIONAL_INGREDIENTS,
     PLAIN,
+    HandForms,
     build_recipe,
 )
 
@@ -79,6 +83,8 @@ class Row:
     all_fonts: bool
     sanitize: bool
     glyph_relative: bool = True
+    # Arguments set on the recipe's HandForms step: the learned field's variants (``HAND_FORMS_VARIANTS``).
+    hand_forms: tuple[tuple[str, object], ...] = ()
 
 
 def ablation_rows() -> list[Row]:
@@ -120,8 +126,38 @@ def learned_rows() -> list[Row]:
     return rows
 
 
+# The learned field's variants (issue 28), each the default with ``hand_forms`` and these HandForms arguments: ways
+# of keeping its transfer at less cost to the generated tests (docs/results.md).
+HAND_FORMS_VARIANTS = {
+    "hand_forms_half": ("the field at half its size", {"amount": 0.5}),
+    "hand_forms_share": ("the field on half of the images", {"p": 0.5}),
+    "hand_forms_distinct": (
+        "the field scaled to how far each glyph stands from the nearest other numeral of its design",
+        {"distinctness_scale": (0.25, 0.05)},
+    ),
+    "hand_forms_margin": (
+        "a field kept only where it leaves half the glyph's margin over the nearest other numeral of its design",
+        {"keep_margin": 0.5},
+    ),
+    "hand_forms_bends": ("the field without its affine part", {"affine": False}),
+}
+
+
+def hand_forms_rows() -> list[Row]:
+    """The learned field's variants (``HAND_FORMS_VARIANTS``)."""
+    ingredients = (*INGREDIENT_NAMES, "hand_forms")
+    return [
+        Row(name, f"default with the learned field: {what}", ingredients, True, True, hand_forms=tuple(args.items()))
+        for name, (what, args) in HAND_FORMS_VARIANTS.items()
+    ]
+
+
 def recipe_for(row: Row) -> A.Compose:
     recipe = build_recipe(row.ingredients)
+    for transform in recipe.transforms:
+        if isinstance(transform, HandForms):
+            for name, value in row.hand_forms:
+                setattr(transform, name, value)
     if not row.glyph_relative:
         for transform in recipe.transforms:
             for name in ("clearance_scale", "width_per_clearance"):
@@ -156,7 +192,9 @@ def measure(
     args: argparse.Namespace,
     scratch: Path,
     designs: tuple[int, int] | None = None,
+    recipe: A.Compose | None = None,
 ) -> dict:
+    """One row on one script: generate, train once per training seed, score. ``recipe`` replaces the row's own."""
     system = system_for(name, row, designs)
     start = time.perf_counter()
     (folder,) = generate(
@@ -169,7 +207,7 @@ def measure(
             workers=args.workers,
             overwrite=True,
             progress=False,
-            recipe=recipe_for(row),
+            recipe=recipe if recipe is not None else recipe_for(row),
             sanitize=row.sanitize,
             exemplars_dir=args.exemplars if real_dir is not None else None,
             exemplar_weight=args.exemplar_weight,
@@ -235,7 +273,7 @@ def _cell(result: dict, key: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = {row.name: row for row in [*ablation_rows(), *hard_variety_rows(), *learned_rows()]}
+    rows = {row.name: row for row in [*ablation_rows(), *hard_variety_rows(), *learned_rows(), *hand_forms_rows()]}
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "realdigits")
     parser.add_argument("--scripts", nargs="*", default=list(SCRIPTS), choices=[*SCRIPTS, *REAL_SET])
