@@ -373,3 +373,14 @@ def test_generate_with_adds_the_named_ingredients_to_the_default(tmp_path, capsy
     code, err = run_cli(capsys, *args, "--overwrite", "--with", "hand_shapes")
     assert_one_line_error(code, err, "--with", "hand_shapes", "hand_forms")
     assert [type(t).__name__ for t in load_recipe(out / "vai" / RECIPE_FILE).transforms] == stored  # left alone
+
+
+def test_the_with_help_names_every_ingredient_outside_the_default():
+    from generator.cli import build_parser
+    from generator.synthesis.recipe import LEARNED_INGREDIENTS, OPTIONAL_INGREDIENTS
+
+    # The command line keeps albumentations out of its imports, so the names in --with's help are written out.
+    generate = build_parser()._subparsers._group_actions[0].choices["generate"]
+    (action,) = [action for action in generate._actions if action.dest == "extra_ingredients"]
+    for ingredient in (*OPTIONAL_INGREDIENTS, *LEARNED_INGREDIENTS):
+        assert ingredient.name in action.help, ingredient.name
