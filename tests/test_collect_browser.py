@@ -82,6 +82,14 @@ def agree(page, basis: str = "16_or_older", tap: bool = False) -> None:  # type:
         page.click("#agree")
 
 
+def agreed_page(browser, base: str):  # type: ignore[no-untyped-def]
+    """A new page on the collection page, its consent agreed to, as a visitor leaves it."""
+    page = browser.new_page()
+    page.goto(base + "/")
+    agree(page)
+    return page
+
+
 def to_screen(box: dict, x: float, y: float) -> tuple[float, float]:
     return box["x"] + x / CANVAS * box["width"], box["y"] + y / CANVAS * box["height"]
 
@@ -186,9 +194,7 @@ def test_draw_with_a_finger_on_a_phone(browser, site, vai: NumeralSystem):
 def test_thank_you_at_the_goal_and_an_optional_contact(browser, tmp_path: Path, vai: NumeralSystem):
     storage = Storage(str(tmp_path / "collect.sqlite"))
     with serving(create_app(storage, [vai], goal=1)) as base:
-        page = browser.new_page()
-        page.goto(base + "/")
-        agree(page)
+        page = agreed_page(browser, base)
         prompted_label(page, vai)
         box = page.locator("#pad").bounding_box()
         page.mouse.move(*to_screen(box, 500, 200))
@@ -347,9 +353,7 @@ def test_status_and_buttons_on_screen_on_laptops_and_phones(browser, tmp_path: P
 
 def test_every_numeral_unknown_ends_with_a_message(browser, site, vai: NumeralSystem):
     base, storage = site
-    page = browser.new_page()
-    page.goto(base + "/")
-    agree(page)
+    page = agreed_page(browser, base)
     for left in range(vai.num_classes, 0, -1):
         label = prompted_label(page, vai)
         page.click("#unknown")
@@ -379,9 +383,7 @@ def test_a_refused_consent_says_so_where_it_can_be_seen(browser, site):
 
 def test_a_busy_server_keeps_the_drawing_and_retries_once(browser, site, vai: NumeralSystem):
     base, storage = site
-    page = browser.new_page()
-    page.goto(base + "/")
-    agree(page)
+    page = agreed_page(browser, base)
     prompted_label(page, vai)
     draw_a_stroke(page)
     refusals = []
@@ -595,9 +597,7 @@ def test_i_agree_after_the_server_came_back_with_a_new_key(browser, tmp_path: Pa
 
 def test_a_failed_skip_says_so_in_its_own_words(browser, site, vai: NumeralSystem):
     base, storage = site
-    page = browser.new_page()
-    page.goto(base + "/")
-    agree(page)
+    page = agreed_page(browser, base)
     first = prompted_label(page, vai)
     page.route("**/api/decline", lambda route: route.fulfill(status=500, body="{}"))
     page.click("#skip")
