@@ -20,7 +20,7 @@ import numpy as np
 from generator.errors import InputError
 from generator.synthesis.glyph import INK, LEAST_PART, topology
 from generator.synthesis.normalize import WORKING_BOX, WORKING_SIZE, EmptyImageError, mnist_normalize
-from generator.synthesis.sanitation import vector
+from generator.synthesis.sanitation import distinctness, vector
 
 MODEL_PATH = Path(__file__).with_name("hand_forms.npz")
 # The learned fields are stored in units of the working box (40 px on the 64 px canvas): a field of 0.1 moves ink
@@ -58,7 +58,8 @@ class HandFormsModel:
         count = len(self.deviations)
         nodes = (self.mean + (draws[:count] * self.deviations) @ self.components).reshape(-1, 2)
         if not affine:
-            nodes = nodes - _affine_basis(self.grid) @ np.linalg.lstsq(_affine_basis(self.grid), nodes, rcond=None)[0]
+            basis = _affine_basis(self.grid)
+            nodes = nodes - basis @ np.linalg.lstsq(basis, nodes, rcond=None)[0]
         return (amount * nodes).reshape(self.grid, self.grid, 2).astype(np.float32)
 
 
@@ -150,7 +151,7 @@ def warp_keeping_margin(image: np.ndarray, field: np.ndarray, rivals: np.ndarray
     its size, and then not made.
     """
     own = vector(mnist_normalize(image))
-    least = share * (1.0 - float(np.max(rivals @ own)))
+    least = share * distinctness(own, rivals)
     for part in (1.0, 0.5):
         out = warp_keeping_structure(image, field * np.float32(part))
         if out is image or margin(out, own, rivals) >= least:
